@@ -1,0 +1,126 @@
+#include "core/Analysis.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "llvm/Support/Path.h"
+#include <algorithm>
+#include <tuple>
+
+using namespace clang;
+
+namespace rtcheck {
+
+#define RTCHECK_RULE(Class, Id, Severity, Title) std::unique_ptr<Rule> create##Class();
+#include "rtcheck/rules.def"
+#undef RTCHECK_RULE
+
+llvm::ArrayRef<RuleInfo> allRules() {
+  static const RuleInfo Rules[] = {
+#define RTCHECK_RULE(Class, Id, Severity, Title) {Id, Severity, Title, create##Class},
+#include "rtcheck/rules.def"
+#undef RTCHECK_RULE
+  };
+  return Rules;
+}
+
+std::string functionName(const FunctionDecl *FD) {
+  return FD ? FD->getNameAsString() : std::string();
+}
+
+namespace {
+class MainFileFunctions : public RecursiveASTVisitor<MainFileFunctions> {
+public:
+  explicit MainFileFunctions(const SourceManager &SM) : SM(SM) {}
+  std::vector<const FunctionDecl *> Found;
+  bool VisitFunctionDecl(FunctionDecl *FD) {
+    // BPF_CALL_x() and friends define functions through macros: what counts
+    // is where the definition was expanded.
+    if (FD->doesThisDeclarationHaveABody() && SM.isInMainFile(SM.getExpansionLoc(FD->getLocation())))
+      Found.push_back(FD);
+    return true;
+  }
+
+private:
+  const SourceManager &SM;
+};
+} // namespace
+
+TuFacts::TuFacts(ASTContext &Ctx, const RtDeadRegions &Dead)
+    : Ctx(Ctx), SM(Ctx.getSourceManager()) {
+  MainFileFunctions V(SM);
+  V.TraverseDecl(Ctx.getTranslationUnitDecl());
+  for (const FunctionDecl *FD : V.Found) {
+    if (Dead.contains(SM.getExpansionLoc(FD->getLocation()), SM))
+      continue;
+    Index[FD->getCanonicalDecl()] = Functions.size();
+    Functions.push_back({FD, functionName(FD), rtReachableCalls(FD, Ctx, Dead)});
+  }
+}
+
+const FunctionFacts *TuFacts::factsFor(const FunctionDecl *FD) const {
+  if (!FD)
+    return nullptr;
+  auto It = Index.find(FD->getCanonicalDecl());
+  return It == Index.end() ? nullptr : &Functions[It->second];
+}
+
+std::string FindingSink::relativePath(StringRef Path) const {
+  llvm::SmallString<256> Abs(Path);
+  llvm::sys::path::remove_dots(Abs, /*remove_dot_dot=*/true);
+  StringRef P = Abs;
+  if (!Root.empty() && P.startswith(Root) && P.size() > Root.size() && P[Root.size()] == '/')
+    return P.substr(Root.size() + 1).str();
+  return P.str();
+}
+
+rtcheck_location FindingSink::location(const SourceManager &SM, SourceLocation Loc,
+                                       StringRef Function, StringRef Note) {
+  rtcheck_location L{};
+  SourceLocation F = SM.getFileLoc(Loc);
+  StringRef Name;
+  if (auto Entry = SM.getFileEntryRefForID(SM.getFileID(F)))
+    Name = Entry->getName();
+  llvm::SmallString<256> Abs(Name);
+  SM.getFileManager().makeAbsolutePath(Abs);
+  L.file = Saver.save(relativePath(Abs)).data();
+  L.line = SM.getSpellingLineNumber(F);
+  L.column = SM.getSpellingColumnNumber(F);
+  L.function = Saver.save(Function).data();
+  L.note = Note.empty() ? nullptr : Saver.save(Note).data();
+  return L;
+}
+
+void FindingSink::report(const char *Rule, rtcheck_severity Severity, const SourceManager &SM,
+                         SourceLocation Loc, StringRef Function, StringRef Message,
+                         llvm::ArrayRef<ChainStep> Chain, rtcheck_fix Fix) {
+  rtcheck_finding F{};
+  F.rule = Rule;
+  F.severity = Severity;
+  F.where = location(SM, Loc, Function, "");
+  F.message = Saver.save(Message).data();
+  auto *Steps = Alloc.Allocate<rtcheck_location>(Chain.size());
+  for (size_t I = 0; I < Chain.size(); ++I)
+    Steps[I] = location(SM, Chain[I].Loc, Chain[I].Function, Chain[I].Note);
+  F.context = Steps;
+  F.n_context = Chain.size();
+  F.fix = Fix;
+  if (Fix.summary)
+    F.fix.summary = Saver.save(Fix.summary).data();
+  if (Fix.diff)
+    F.fix.diff = Saver.save(Fix.diff).data();
+  Findings.push_back(F);
+}
+
+std::vector<rtcheck_finding> FindingSink::sorted() const {
+  auto Key = [](const rtcheck_finding &F) {
+    return std::make_tuple(StringRef(F.where.file), F.where.line, F.where.column,
+                           StringRef(F.rule), StringRef(F.message));
+  };
+  std::vector<rtcheck_finding> Out = Findings;
+  std::stable_sort(Out.begin(), Out.end(),
+                   [&](const auto &A, const auto &B) { return Key(A) < Key(B); });
+  Out.erase(std::unique(Out.begin(), Out.end(),
+                        [&](const auto &A, const auto &B) { return Key(A) == Key(B); }),
+            Out.end());
+  return Out;
+}
+
+} // namespace rtcheck

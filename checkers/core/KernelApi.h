@@ -1,0 +1,32 @@
+//===- KernelApi.h - kernel API table lookup --------------------*- C++ -*-===//
+// The table itself is include/rtcheck/kernel_api.def; this only indexes it.
+#ifndef RTCHECK_CORE_KERNELAPI_H
+#define RTCHECK_CORE_KERNELAPI_H
+
+#include "llvm/ADT/StringRef.h"
+
+namespace rtcheck {
+
+enum class ApiEffect {
+  RWSEM_NON_OWNER,
+  COND_TRANSPARENT,
+  CONFIG_TEST,
+  RT_CONFIG_ON,
+};
+
+struct ApiEntry {
+  llvm::StringRef Name;
+  ApiEffect Effect;
+  int Arg;
+};
+
+/// The table entry for a name spelled in the source, or null.
+const ApiEntry *lookupApi(llvm::StringRef Name);
+
+inline bool hasEffect(llvm::StringRef Name, ApiEffect E) {
+  const ApiEntry *A = lookupApi(Name);
+  return A && A->Effect == E;
+}
+
+} // namespace rtcheck
+#endif

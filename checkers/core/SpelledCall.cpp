@@ -1,0 +1,41 @@
+#include "core/SpelledCall.h"
+#include "core/KernelApi.h"
+#include "clang/AST/Decl.h"
+#include "clang/Lex/Lexer.h"
+
+using namespace clang;
+
+namespace rtcheck {
+
+SpelledCall spellCall(const CallExpr *Call, const SourceManager &SM, const LangOptions &LO) {
+  SpelledCall S;
+  S.Call = Call;
+  // Walk from the callee token out to the file. A macro-argument step moves to
+  // where the argument was written (no name: the caller wrote it); a body step
+  // means the call was written inside that macro's definition.
+  SourceLocation Loc = Call->getCallee()->getBeginLoc();
+  llvm::SmallVector<StringRef, 4> Inner; // innermost first
+  while (Loc.isMacroID()) {
+    if (SM.isMacroArgExpansion(Loc)) {
+      Loc = SM.getImmediateSpellingLoc(Loc);
+      continue;
+    }
+    StringRef Name = Lexer::getImmediateMacroName(Loc, SM, LO);
+    if (!Name.empty())
+      Inner.push_back(Name);
+    Loc = SM.getImmediateExpansionRange(Loc).getBegin();
+  }
+  S.Site = Loc;
+  S.Names.assign(Inner.rbegin(), Inner.rend());
+  if (const FunctionDecl *FD = Call->getDirectCallee())
+    if (const IdentifierInfo *II = FD->getIdentifier())
+      S.Names.push_back(II->getName());
+  for (StringRef N : S.Names)
+    if (lookupApi(N)) {
+      S.ApiName = N;
+      break;
+    }
+  return S;
+}
+
+} // namespace rtcheck

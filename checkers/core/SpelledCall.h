@@ -1,0 +1,34 @@
+//===- SpelledCall.h - the API name a call is spelled with ------*- C++ -*-===//
+// Kernel APIs are macros on one config and inlines on another (kmalloc wraps
+// alloc_hooks, up_read_non_owner is up_read without DEBUG_LOCK_ALLOC), so a
+// call is recognised by what the programmer wrote: the macros it was expanded
+// from, outermost first, then the callee.
+#ifndef RTCHECK_CORE_SPELLEDCALL_H
+#define RTCHECK_CORE_SPELLEDCALL_H
+
+#include "clang/AST/Expr.h"
+#include "clang/Basic/SourceManager.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace rtcheck {
+
+struct SpelledCall {
+  const clang::CallExpr *Call = nullptr;
+  /// File location of the spelled call: the outermost macro name, or the
+  /// callee token when no macro is involved.
+  clang::SourceLocation Site;
+  /// Macro names from the outermost to the innermost, then the callee name.
+  llvm::SmallVector<llvm::StringRef, 4> Names;
+  /// The outermost name the kernel API table knows, or empty.
+  llvm::StringRef ApiName;
+
+  llvm::StringRef outermostName() const {
+    return Names.empty() ? llvm::StringRef() : Names.front();
+  }
+};
+
+SpelledCall spellCall(const clang::CallExpr *Call, const clang::SourceManager &SM,
+                      const clang::LangOptions &LO);
+
+} // namespace rtcheck
+#endif

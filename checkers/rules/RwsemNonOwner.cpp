@@ -1,0 +1,120 @@
+//===- RwsemNonOwner.cpp - rt-rwsem-non-owner -----------------------------===//
+// down_read_non_owner()/up_read_non_owner() and their wrappers let one task
+// release a read lock another task took. On PREEMPT_RT an rw_semaphore is
+// rt_mutex based: priority inheritance boosts the owner, so a lock released by
+// a non-owner cannot be boosted correctly (tglx 2020, the BPF stackmap fix).
+// Reports each RT-reachable call of the API, and of functions of the TU that
+// forward their argument to it (wrappers, to a fixpoint).
+// Docs: docs/rules/rt-rwsem-non-owner.md
+#include "core/Analysis.h"
+#include "core/KernelApi.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "llvm/ADT/DenseMap.h"
+
+using namespace clang;
+
+namespace rtcheck {
+namespace {
+
+const char *const RuleId = "rt-rwsem-non-owner";
+
+// Does E use one of FD's parameters?
+bool usesParameter(const Expr *E, const FunctionDecl *FD) {
+  struct Finder : RecursiveASTVisitor<Finder> {
+    const FunctionDecl *FD;
+    bool Found = false;
+    bool VisitDeclRefExpr(DeclRefExpr *R) {
+      if (const auto *P = dyn_cast<ParmVarDecl>(R->getDecl()))
+        Found |= P->getDeclContext() == FD;
+      return !Found;
+    }
+  } F;
+  F.FD = FD;
+  F.TraverseStmt(const_cast<Expr *>(E));
+  return F.Found;
+}
+
+bool forwardsParameter(const SpelledCall &C, const FunctionDecl *FD) {
+  for (const Expr *A : C.Call->arguments())
+    if (usesParameter(A, FD))
+      return true;
+  return false;
+}
+
+// How a call reaches the non-owner API: directly, or through a wrapper.
+struct Wrapper {
+  const FunctionFacts *Fn;
+  const SpelledCall *Forward; ///< the call in Fn that forwards its argument
+  std::string Api;            ///< the non-owner API at the end of the chain
+};
+
+class RwsemNonOwner : public Rule {
+public:
+  void check(const TuFacts &TU, FindingSink &Out) override {
+    llvm::DenseMap<const FunctionDecl *, Wrapper> Wrappers;
+    auto Target = [&](const SpelledCall &C) -> std::string {
+      if (hasEffect(C.ApiName, ApiEffect::RWSEM_NON_OWNER))
+        return C.ApiName.str();
+      const FunctionDecl *Callee = C.Call->getDirectCallee();
+      auto It = Callee ? Wrappers.find(Callee->getCanonicalDecl()) : Wrappers.end();
+      return It == Wrappers.end() ? std::string() : It->second.Api;
+    };
+    // A function that passes one of its parameters to the API (or to a
+    // wrapper) is a wrapper itself. Each round adds at least one function.
+    for (bool Changed = true; Changed;) {
+      Changed = false;
+      for (const FunctionFacts &F : TU.Functions) {
+        const FunctionDecl *Key = F.Decl->getCanonicalDecl();
+        if (Wrappers.count(Key))
+          continue;
+        for (const SpelledCall &C : F.Calls) {
+          std::string Api = Target(C);
+          if (!Api.empty() && forwardsParameter(C, F.Decl)) {
+            Wrappers[Key] = {&F, &C, Api};
+            Changed = true;
+            break;
+          }
+        }
+      }
+    }
+
+    for (const FunctionFacts &F : TU.Functions)
+      for (const SpelledCall &C : F.Calls) {
+        std::string Api = Target(C);
+        if (Api.empty())
+          continue;
+        std::string Spelled = C.ApiName.empty() ? C.outermostName().str() : C.ApiName.str();
+        std::vector<ChainStep> Chain;
+        std::string Msg = Spelled + "()";
+        if (Spelled != Api) {
+          Msg += " forwards to " + Api + "(), which";
+          // Walk down the wrappers to the API call.
+          const FunctionDecl *Callee = C.Call->getDirectCallee();
+          for (int Depth = 0; Callee && Depth < 16; ++Depth) {
+            auto It = Wrappers.find(Callee->getCanonicalDecl());
+            if (It == Wrappers.end())
+              break;
+            const Wrapper &W = It->second;
+            Chain.push_back({W.Forward->Site, W.Fn->Name,
+                             W.Fn->Name + "() passes its argument to " +
+                                 W.Forward->outermostName().str() + "() here"});
+            Callee = W.Forward->Call->getDirectCallee();
+          }
+        }
+        Msg += " takes or releases an rw_semaphore for a task that is not its owner: "
+               "on PREEMPT_RT the rwsem is rt_mutex based and priority inheritance "
+               "needs the owner to release it";
+        rtcheck_fix Fix{RTCHECK_FIX_NONE,
+                        "no automatic conversion yet: make RT take a path where the "
+                        "owner releases the lock (see docs/rules/rt-rwsem-non-owner.md)",
+                        nullptr};
+        Out.report(RuleId, RTCHECK_WARNING, TU.SM, C.Site, F.Name, Msg, Chain, Fix);
+      }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Rule> createRwsemNonOwner() { return std::make_unique<RwsemNonOwner>(); }
+
+} // namespace rtcheck

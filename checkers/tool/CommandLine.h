@@ -1,0 +1,34 @@
+//===- CommandLine.h - options and compiler-argument adjustment -*- C++ -*-===//
+#ifndef RTCHECK_TOOL_COMMANDLINE_H
+#define RTCHECK_TOOL_COMMANDLINE_H
+
+#include <string>
+#include <vector>
+
+namespace rtcheck {
+
+enum class OutputFormat { Text, Json, Sarif };
+
+struct Options {
+  OutputFormat Format = OutputFormat::Text;
+  std::string Output;            ///< file for the report; empty: stdout
+  std::string Root;              ///< kernel source root; empty: found from the files
+  std::vector<std::string> Rules; ///< enabled rule ids; empty: all
+  bool Werror = false;
+  bool DumpCalls = false;        ///< debugging: print each function's RT-reachable calls
+  std::string BuildDir;          ///< -p: directory with compile_commands.json
+  std::vector<std::string> Files;        ///< with -p
+  std::vector<std::string> CompilerArgs; ///< after --: kbuild's $(CHECKFLAGS) $(c_flags) file.c
+};
+
+/// Parses argv; on error prints one line and returns false with the exit status
+/// in ExitCode (0 after --help/--version).
+bool parseOptions(int Argc, char **Argv, Options &Opts, int &ExitCode);
+
+/// Removes or maps the arguments clang does not take: sparse's CHECKFLAGS and
+/// GCC-only flags of a GCC build (include/rtcheck/foreign_flags.def), and
+/// anything that would make clang do more than parse.
+std::vector<std::string> adjustCompilerArgs(const std::vector<std::string> &Args);
+
+} // namespace rtcheck
+#endif

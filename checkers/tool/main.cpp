@@ -1,0 +1,224 @@
+//===- main.cpp - rtcheck-clang: analyse translation units for PREEMPT_RT ===//
+// One process checks the TUs it is given (kbuild's CHECK calls it once per
+// file) and prints one report for all of them.
+#include "core/Analysis.h"
+#include "emit/Emit.h"
+#include "tool/CommandLine.h"
+#include "clang/Basic/Diagnostic.h"
+#include "clang/Frontend/CompilerInstance.h"
+#include "clang/Frontend/FrontendAction.h"
+#include "clang/Lex/Preprocessor.h"
+#include "clang/Tooling/CompilationDatabase.h"
+#include "clang/Tooling/JSONCompilationDatabase.h"
+#include "clang/Tooling/Tooling.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+
+using namespace clang;
+using namespace rtcheck;
+
+namespace {
+
+enum ExitStatus { ExitOk = 0, ExitFindings = 1, ExitUsage = 2, ExitInput = 3, ExitInternal = 4 };
+
+void error(const llvm::Twine &Msg) { llvm::errs() << "rtcheck: error: " << Msg << "\n"; }
+
+// Keeps the first compile error of a TU for a one-line message; prints nothing.
+class FirstErrorConsumer : public DiagnosticConsumer {
+public:
+  std::string First;
+  void HandleDiagnostic(DiagnosticsEngine::Level Level, const Diagnostic &Info) override {
+    DiagnosticConsumer::HandleDiagnostic(Level, Info);
+    if (Level < DiagnosticsEngine::Error || !First.empty())
+      return;
+    llvm::SmallString<128> Msg;
+    Info.FormatDiagnostic(Msg);
+    if (Info.hasSourceManager() && Info.getLocation().isValid()) {
+      PresumedLoc P = Info.getSourceManager().getPresumedLoc(Info.getLocation());
+      if (P.isValid())
+        First = (llvm::Twine(P.getFilename()) + ":" + llvm::Twine(P.getLine()) + ": ").str();
+    }
+    First += Msg.str();
+  }
+};
+
+void dumpCalls(const TuFacts &TU) {
+  for (const FunctionFacts &F : TU.Functions) {
+    llvm::errs() << F.Name << ":\n";
+    for (const SpelledCall &C : F.Calls) {
+      llvm::errs() << "  " << TU.SM.getSpellingLineNumber(C.Site) << ":";
+      for (StringRef N : C.Names)
+        llvm::errs() << " " << N;
+      if (!C.ApiName.empty())
+        llvm::errs() << " [api " << C.ApiName << "]";
+      llvm::errs() << "\n";
+    }
+  }
+}
+
+bool DumpCalls = false;
+
+class RtConsumer : public ASTConsumer {
+public:
+  RtConsumer(const RtDeadRegions &Dead, const std::vector<const RuleInfo *> &Rules,
+             FindingSink &Sink)
+      : Dead(Dead), Rules(Rules), Sink(Sink) {}
+  void HandleTranslationUnit(ASTContext &Ctx) override {
+    if (Ctx.getDiagnostics().hasErrorOccurred())
+      return; // an AST with errors would give findings nobody can trust
+    TuFacts Facts(Ctx, Dead);
+    if (DumpCalls)
+      dumpCalls(Facts);
+    for (const RuleInfo *R : Rules)
+      R->Create()->check(Facts, Sink);
+  }
+
+private:
+  const RtDeadRegions &Dead;
+  const std::vector<const RuleInfo *> &Rules;
+  FindingSink &Sink;
+};
+
+class RtAction : public ASTFrontendAction {
+public:
+  RtAction(const std::vector<const RuleInfo *> &Rules, FindingSink &Sink)
+      : Rules(Rules), Sink(Sink) {}
+  std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &CI, StringRef) override {
+    CI.getPreprocessor().addPPCallbacks(
+        makeRtDeadRegionRecorder(Dead, CI.getSourceManager(), CI.getLangOpts()));
+    return std::make_unique<RtConsumer>(Dead, Rules, Sink);
+  }
+
+private:
+  RtDeadRegions Dead;
+  const std::vector<const RuleInfo *> &Rules;
+  FindingSink &Sink;
+};
+
+// The kernel source root: the closest parent holding include/linux/kconfig.h.
+std::string findRoot(StringRef File) {
+  llvm::SmallString<256> Dir(File);
+  while (llvm::sys::path::has_parent_path(Dir)) {
+    llvm::sys::path::remove_filename(Dir);
+    llvm::SmallString<256> Probe(Dir);
+    llvm::sys::path::append(Probe, "include", "linux", "kconfig.h");
+    if (llvm::sys::fs::exists(Probe))
+      return Dir.str().str();
+  }
+  return "";
+}
+
+std::string absolute(StringRef Path, StringRef Dir = "") {
+  llvm::SmallString<256> P(Path);
+  if (!Dir.empty() && !llvm::sys::path::is_absolute(P))
+    P = (Dir + "/" + Path).str();
+  llvm::sys::fs::make_absolute(P);
+  llvm::sys::path::remove_dots(P, true);
+  return P.str().str();
+}
+
+} // namespace
+
+int main(int Argc, char **Argv) {
+  Options Opts;
+  int Status = ExitOk;
+  if (!parseOptions(Argc, Argv, Opts, Status))
+    return Status;
+  DumpCalls = Opts.DumpCalls;
+
+  std::vector<const RuleInfo *> Rules;
+  for (const RuleInfo &R : allRules())
+    if (Opts.Rules.empty() || llvm::is_contained(Opts.Rules, R.Id))
+      Rules.push_back(&R);
+
+  // The translation units, each with its compiler command.
+  std::vector<tooling::CompileCommand> Commands;
+  llvm::SmallString<256> Cwd;
+  llvm::sys::fs::current_path(Cwd);
+  if (!Opts.BuildDir.empty()) {
+    std::string Err;
+    auto DB = tooling::JSONCompilationDatabase::loadFromDirectory(Opts.BuildDir, Err);
+    if (!DB) {
+      error(Opts.BuildDir + ": no usable compile_commands.json");
+      return ExitInput;
+    }
+    for (const std::string &F : Opts.Files) {
+      std::string Abs = absolute(F);
+      auto Found = DB->getCompileCommands(Abs);
+      if (Found.empty()) {
+        error(F + ": not in " + Opts.BuildDir + "/compile_commands.json");
+        Status = ExitInput;
+        continue;
+      }
+      Commands.push_back(Found.front());
+    }
+  } else {
+    std::vector<std::string> Line{"clang-16"};
+    Line.insert(Line.end(), Opts.CompilerArgs.begin(), Opts.CompilerArgs.end());
+    Commands.emplace_back(Cwd.str(), Opts.CompilerArgs.back(), Line, "");
+  }
+
+  std::string Root = Opts.Root;
+  if (Root.empty())
+    if (auto SrcTree = llvm::sys::Process::GetEnv("srctree"))
+      Root = absolute(*SrcTree, Cwd);
+  if (Root.empty() && !Commands.empty())
+    Root = findRoot(absolute(Commands.front().Filename, Commands.front().Directory));
+  FindingSink Sink(Root);
+  for (tooling::CompileCommand &Cmd : Commands) {
+    std::string File = absolute(Cmd.Filename, Cmd.Directory);
+    if (!llvm::sys::fs::is_regular_file(File)) {
+      error(Cmd.Filename + ": no such file");
+      Status = ExitInput;
+      continue;
+    }
+    std::vector<std::string> Args = adjustCompilerArgs(Cmd.CommandLine);
+    Args[0] = "clang-16";
+    Args.insert(Args.begin() + 1, {"-fsyntax-only", "-w", "-resource-dir=" RTCHECK_CLANG_RESOURCE_DIR});
+    if (llvm::sys::fs::set_current_path(Cmd.Directory)) {
+      error(Cmd.Directory + ": cannot enter the compile directory");
+      Status = ExitInput;
+      continue;
+    }
+    FirstErrorConsumer Diags;
+    llvm::IntrusiveRefCntPtr<FileManager> Files(new FileManager(FileSystemOptions()));
+    auto Action = std::make_unique<RtAction>(Rules, Sink);
+    tooling::ToolInvocation Invocation(Args, std::move(Action), Files.get());
+    Invocation.setDiagnosticConsumer(&Diags);
+    bool Ok = Invocation.run();
+    if (!Ok || Diags.getNumErrors()) {
+      error(Cmd.Filename + ": does not compile: " +
+            (Diags.First.empty() ? std::string("compiler invocation failed") : Diags.First));
+      Status = ExitInput;
+    }
+  }
+  llvm::sys::fs::set_current_path(Cwd);
+
+  std::vector<rtcheck_finding> Findings = Sink.sorted();
+
+  std::error_code EC;
+  std::unique_ptr<llvm::raw_fd_ostream> File;
+  if (!Opts.Output.empty()) {
+    File = std::make_unique<llvm::raw_fd_ostream>(Opts.Output, EC);
+    if (EC) {
+      error(Opts.Output + ": " + EC.message());
+      return ExitInput;
+    }
+  }
+  llvm::raw_ostream &OS = File ? *File : llvm::outs();
+  switch (Opts.Format) {
+  case OutputFormat::Text:
+    emitText(Findings, OS);
+    break;
+  case OutputFormat::Json:
+    emitJson(Findings, OS);
+    break;
+  case OutputFormat::Sarif:
+    emitSarif(Findings, Root, OS);
+    break;
+  }
+  if (Status == ExitOk && Opts.Werror && !Findings.empty())
+    Status = ExitFindings;
+  return Status;
+}

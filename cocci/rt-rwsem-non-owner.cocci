@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/// Find calls to down_read_non_owner(), up_read_non_owner(),
+/// mmap_read_trylock_non_owner() and mmap_read_unlock_non_owner() that
+/// are reachable on PREEMPT_RT.  An rw_semaphore read lock that one task
+/// acquires and another task releases defeats priority inheritance on
+/// PREEMPT_RT, where rw_semaphores are rt_mutex based and need their owner
+/// to release them.  Upstream makes RT take the existing fallback path
+/// instead, e.g. IS_ENABLED(CONFIG_PREEMPT_RT) forces the no-trylock
+/// fallback in the BPF stack map and in bpf_find_vma().
+///
+/// Calls that cannot run on PREEMPT_RT are not reported: code under
+/// if (!IS_ENABLED(CONFIG_PREEMPT_RT)), code after an early
+/// if (IS_ENABLED(CONFIG_PREEMPT_RT)) return ...; or
+/// if (WARN_ON_ONCE(IS_ENABLED(CONFIG_PREEMPT_RT))) return; in the same
+/// function, and #ifndef CONFIG_PREEMPT_RT code.
+///
+// Confidence: Moderate
+// Copyright: (C) 2026 The rtcheck authors.
+// URL: https://coccinelle.gitlabpages.inria.fr/website
+// Comments: Intraprocedural: a call reached only through a local wrapper,
+//  or guarded against PREEMPT_RT in a calling function, is not seen (the
+//  rtcheck Clang checker follows wrappers).  The definitions of the four
+//  APIs themselves are not reported.  Functions that Coccinelle cannot
+//  parse without the kernel headers (static CLOSURE_CALLBACK(...),
+//  BPF_CALL_n(...), scoped_guard() blocks) are scanned textually in
+//  report and org mode: there a call is reported unless the function
+//  mentions an RT guard before it (no control flow is available), and
+//  context mode does not show it.
+//  The #spatch lines below make spatch keep only the PREEMPT_RT side of
+//  #ifdef CONFIG_PREEMPT_RT, #if defined(CONFIG_PREEMPT_RT) and
+//  #if IS_ENABLED(CONFIG_PREEMPT_RT), and of their negations.
+// Options: --no-includes --include-headers
+// Requires: 1.1.0
+//
+//# Guards are recognised when the condition is spelled
+//# IS_ENABLED(CONFIG_PREEMPT_RT) or preempt_model_rt(), possibly negated,
+//# inside WARN_ON_ONCE(), WARN_ON(), likely() or unlikely(), or as one
+//# operand of || (positive form) or && (negated form), and in the
+//# short-circuit forms IS_ENABLED(CONFIG_PREEMPT_RT) || call(...) and
+//# IS_ENABLED(CONFIG_PREEMPT_RT) ? ... : call(...).
+
+#spatch --defined CONFIG_PREEMPT_RT --defined defined(CONFIG_PREEMPT_RT) --defined IS_ENABLED(CONFIG_PREEMPT_RT)
+#spatch --undefined !defined(CONFIG_PREEMPT_RT) --undefined !IS_ENABLED(CONFIG_PREEMPT_RT)
+
+virtual context
+virtual org
+virtual report
+
+@initialize:python@
+@@
+
+import os
+import re
+import coccilib.elems
+
+APIS = ("down_read_non_owner", "up_read_non_owner",
+        "mmap_read_trylock_non_owner", "mmap_read_unlock_non_owner")
+
+WHAT = {
+    "down_read_non_owner":
+        "takes an rw_semaphore for read that another task will release",
+    "up_read_non_owner":
+        "releases an rw_semaphore read lock that another task took",
+    "mmap_read_trylock_non_owner":
+        "takes mmap_lock for read for another task to release",
+    "mmap_read_unlock_non_owner":
+        "releases an mmap_lock read lock that another task took",
+}
+
+def rt_msg(api, fn, extra=""):
+    return ("WARNING: %s() in %s() %s; on PREEMPT_RT rw_semaphores are "
+            "rt_mutex based and need their owner to release them, a non-owner "
+            "release defeats priority inheritance: make PREEMPT_RT take a "
+            "fallback path (IS_ENABLED(CONFIG_PREEMPT_RT))%s"
+            % (api, fn, WHAT.get(api, "is a non-owner rw_semaphore operation"),
+               extra))
+
+# Calls Coccinelle matched in parsed code, per file: (line, column).
+seen = {}
+
+# --- Text scan of code Coccinelle could not parse -------------------------
+
+BACKSLASH = chr(92)
+QUOTES = chr(34) + chr(39)
+# A top-level brace or semicolon, or a call of one of the APIs.
+TOKEN_RE = re.compile(r"[{};]|(?<![\w.>])(?:%s)\s*\(" % "|".join(APIS))
+RT_GUARD_RE = re.compile(r"IS_ENABLED\s*\(\s*CONFIG_PREEMPT_RT\s*\)"
+                         r"|preempt_model_rt\s*\(\s*\)")
+NOT_A_NAME = {"__attribute__", "__printf", "__scanf", "__must_hold",
+              "__acquires", "__releases", "__section", "__aligned",
+              "__alloc_size", "__cond_acquires", "__diagnose_as",
+              "__no_sanitize_or_inline", "__nocfi", "__weak", "asm",
+              "__asm__", "__attribute"}
+
+def strip_comments_strings(text):
+    """Blank comments and string/char literals, keeping line/column layout."""
+    out = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "/" and text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append(re.sub(r"[^\n]", " ", text[i:j]))
+            i = j
+        elif c == "/" and text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(" " * (j - i))
+            i = j
+        elif c in QUOTES:
+            j = i + 1
+            while j < n and text[j] != c and text[j] != "\n":
+                j += 2 if text[j] == BACKSLASH else 1
+            j = min(j + 1, n)
+            out.append(c + re.sub(r"[^\n]", " ", text[i + 1:j - 1]) + c
+                       if j - i >= 2 else text[i:j])
+            i = j
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+def rt_value(cond):
+    """Value of a #if/#ifdef condition on PREEMPT_RT: True, False or None."""
+    cond = re.sub(r"\s+", "", cond)
+    if cond in ("defined(CONFIG_PREEMPT_RT)", "IS_ENABLED(CONFIG_PREEMPT_RT)",
+                "definedCONFIG_PREEMPT_RT"):
+        return True
+    if cond in ("!defined(CONFIG_PREEMPT_RT)", "!IS_ENABLED(CONFIG_PREEMPT_RT)",
+                "!definedCONFIG_PREEMPT_RT", "0"):
+        return False
+    return None
+
+def code_lines(text):
+    """Yield (lineno, line, live_on_rt, count_braces) for non-directive lines."""
+    stack = []  # per conditional: [value of current branch, any branch true, branch index]
+    lines = text.split("\n")
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        start = k
+        while lines[k].endswith(BACKSLASH) and k + 1 < len(lines):
+            k += 1
+        k += 1
+        m = re.match(r"\s*#\s*(\w+)(.*)", line)
+        if not m:
+            live = all(f[0] is not False for f in stack)
+            count = all(f[0] is not False and (f[0] is True or f[2] == 0)
+                        for f in stack)
+            yield start + 1, line, live, count
+            continue
+        d, arg = m.group(1), " ".join(lines[start:k]).split(m.group(1), 1)[1]
+        if d in ("if", "ifdef", "ifndef"):
+            if d == "ifdef":
+                v = rt_value("defined(%s)" % arg.strip())
+            elif d == "ifndef":
+                v = rt_value("!defined(%s)" % arg.strip())
+            else:
+                v = rt_value(arg)
+            stack.append([v, v is True, 0])
+        elif d == "elif" and stack:
+            f = stack[-1]
+            v = False if f[1] else rt_value(arg)
+            stack[-1] = [v, f[1] or v is True, f[2] + 1]
+        elif d == "else" and stack:
+            f = stack[-1]
+            prev = f[0]
+            v = False if f[1] else (True if prev is False and f[2] == 0 else None)
+            stack[-1] = [v, True, f[2] + 1]
+        elif d == "endif" and stack:
+            stack.pop()
+
+def function_name(header):
+    depth, names = 0, []
+    for m in re.finditer(r"[()]|[A-Za-z_]\w*\s*\(", header):
+        tok = m.group(0)
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+        else:
+            if depth == 0:
+                names.append((m.group(0)[:-1].strip(), m.end()))
+            depth += 1
+    for name, end in names:
+        if name in NOT_A_NAME:
+            continue
+        if name.isupper():
+            arg = re.match(r"\s*([A-Za-z_]\w*)", header[end:])
+            if arg:
+                return arg.group(1)
+        return name
+    return "?"
+
+def scan_unparsed(fname, done):
+    """Report API calls in code that Coccinelle did not parse."""
+    try:
+        with open(fname, errors="replace") as f:
+            raw = f.read()
+    except OSError:
+        return []
+    if not any(a in raw for a in APIS):
+        return []
+    text = strip_comments_strings(raw)
+    found = []
+    depth = 0
+    header = []      # text since the last top-level ';' or '}'
+    block = None     # [name, text of the current top-level block]
+    for lineno, line, live, count in code_lines(text):
+        col = 0
+        for m in TOKEN_RE.finditer(line):
+            tok = m.group(0)
+            seg = line[col:m.start()]
+            col = m.start()
+            if depth == 0:
+                header.append(seg)
+            elif block is not None:
+                block[1].append(seg)
+            if tok in "{};":
+                if not count:
+                    continue
+                if tok == "{":
+                    if depth == 0:
+                        block = [function_name(" ".join(header)), []]
+                    depth += 1
+                elif tok == "}":
+                    depth = max(depth - 1, 0)
+                    if depth == 0:
+                        block, header = None, []
+                elif depth == 0:
+                    header = []
+                if block is not None:
+                    block[1].append(tok)
+                col = m.end()
+                continue
+            api = tok.split("(")[0].strip()
+            if (live and depth > 0 and block is not None
+                    and block[0] not in APIS
+                    and (lineno, m.start()) not in done
+                    and not RT_GUARD_RE.search("".join(block[1]))):
+                found.append((api, block[0], lineno, m.start()))
+        rest = line[col:] + "\n"
+        if depth == 0:
+            header.append(rest)
+        elif block is not None:
+            block[1].append(rest)
+    return found
+
+def report_unparsed(printer):
+    for fname in cocci.files():
+        done = seen.pop(fname, set())
+        for api, fn, line, col in scan_unparsed(fname, done):
+            pos = coccilib.elems.Location(fname, fn, line, col, line, col,
+                                          line, col, line, col + len(api))
+            printer(pos, rt_msg(api, fn, " (function not parsed by "
+                                "Coccinelle: found by a text scan)"))
+    seen.clear()
+
+// Every call Coccinelle can see, so that the text scan skips them.
+@seen_call depends on org || report@
+identifier api = {down_read_non_owner, up_read_non_owner,
+		  mmap_read_trylock_non_owner, mmap_read_unlock_non_owner};
+position p;
+@@
+
+api@p(...)
+
+@script:python depends on org || report@
+p << seen_call.p;
+@@
+
+for el in p:
+    seen.setdefault(el.file, set()).add((int(el.line), int(el.column)))
+
+// Calls that short-circuit evaluation skips on PREEMPT_RT, e.g.
+// IS_ENABLED(CONFIG_PREEMPT_RT) || !mmap_read_trylock_non_owner(mm)
+@skipped depends on context || org || report@
+identifier api = {down_read_non_owner, up_read_non_owner,
+		  mmap_read_trylock_non_owner, mmap_read_unlock_non_owner};
+expression E;
+position p;
+@@
+
+(
+  \(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\) || <+... api@p(...) ...+>
+|
+  !\(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\) && <+... api@p(...) ...+>
+|
+  \(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\) ? E : <+... api@p(...) ...+>
+|
+  !\(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\) ? <+... api@p(...) ...+> : E
+)
+
+// A call is reachable on PREEMPT_RT when some path from the function entry
+// reaches it without taking a branch that only a !PREEMPT_RT kernel takes.
+@r depends on context || org || report exists@
+identifier api = {down_read_non_owner, up_read_non_owner,
+		  mmap_read_trylock_non_owner, mmap_read_unlock_non_owner};
+identifier fn != {down_read_non_owner, up_read_non_owner,
+		  mmap_read_trylock_non_owner, mmap_read_unlock_non_owner};
+position p != skipped.p;
+@@
+
+fn(...) {
+  ... when != false \(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\)
+      when != false \(WARN_ON_ONCE\|WARN_ON\|unlikely\|likely\)(\(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\))
+      when != false \(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\) || ...
+      when != false ... || \(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\)
+      when != true !\(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\)
+      when != true \(unlikely\|likely\)(!\(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\))
+      when != true !\(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\) && ...
+      when != true ... && !\(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\)
+      when any
+  api@p(...)
+  ... when any
+}
+
+@depends on context@
+identifier r.api;
+position r.p;
+@@
+
+* api@p(...)
+
+@script:python depends on org@
+p << r.p;
+api << r.api;
+fn << r.fn;
+@@
+
+coccilib.org.print_safe_todo(p[0], rt_msg(api, fn))
+
+@script:python depends on report@
+p << r.p;
+api << r.api;
+fn << r.fn;
+@@
+
+coccilib.report.print_report(p[0], rt_msg(api, fn))
+
+@script:python depends on org@
+@@
+
+report_unparsed(coccilib.org.print_safe_todo)
+
+@script:python depends on report@
+@@
+
+report_unparsed(coccilib.report.print_report)

@@ -1,0 +1,206 @@
+"""`rtcheck check --format sarif` against the official SARIF 2.1.0 schema.
+
+The validator (tests/sarif_check.py) is tested first on hand-written logs: a
+minimal valid one must pass and each broken variant must fail, so a passing
+check on the real output means something. Then the real tool runs on
+fs/nfs/unlink.c of the prepared 6.12-rt tree, whose nfs_async_unlink_release
+releases an rwsem from a work item (rt-rwsem-non-owner); its stdout must be a
+valid SARIF log with at least one such result.
+"""
+import copy
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import REPO
+from sarif_check import (SCHEMA_PATH, load_schema, schema_errors, uri_problem,
+                         validate_sarif)
+
+RULE = "rt-rwsem-non-owner"
+
+MINIMAL = {
+    "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+    "version": "2.1.0",
+    "runs": [{
+        "tool": {"driver": {
+            "name": "rtcheck",
+            "informationUri": "https://example.invalid/rtcheck",
+            "rules": [
+                {"id": "rt-sleep-in-atomic",
+                 "shortDescription": {"text": "sleeping call in atomic context"}},
+                {"id": RULE,
+                 "shortDescription": {"text": "rwsem released by a non-owner"}},
+            ],
+        }},
+        "originalUriBaseIds": {"SRCROOT": {"uri": "file:///usr/src/linux/"}},
+        "results": [{
+            "ruleId": RULE,
+            "ruleIndex": 1,
+            "level": "warning",
+            "message": {"text": "up_read() on a rwsem taken by another task"},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": "fs/nfs/unlink.c", "uriBaseId": "SRCROOT"},
+                "region": {"startLine": 93, "startColumn": 2},
+            }}],
+        }],
+    }],
+}
+
+
+def broken(mutate):
+    doc = copy.deepcopy(MINIMAL)
+    mutate(doc)
+    return doc
+
+
+def result0(doc):
+    return doc["runs"][0]["results"][0]
+
+
+def region0(doc):
+    return result0(doc)["locations"][0]["physicalLocation"]["region"]
+
+
+def artifact0(doc):
+    return result0(doc)["locations"][0]["physicalLocation"]["artifactLocation"]
+
+
+def test_stored_schema_is_sarif_210():
+    schema = load_schema()
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    assert schema["$id"].endswith("/sarif-schema-2.1.0.json")
+    assert schema["properties"]["version"]["enum"] == ["2.1.0"]
+    assert "2.1.0" in schema["title"]
+    from jsonschema import validators
+    cls = validators.validator_for(schema)
+    assert cls.__name__ == "Draft7Validator"
+    cls.check_schema(schema)  # the schema is itself a valid draft-07 schema
+    assert os.path.getsize(SCHEMA_PATH) == 111714
+
+
+def test_minimal_valid_log_passes():
+    assert validate_sarif(MINIMAL) == []
+
+
+def test_valid_log_variants_pass():
+    # No ruleIndex, an empty results array in a second run, several locations
+    # of which only one is a source location.
+    doc = copy.deepcopy(MINIMAL)
+    del result0(doc)["ruleIndex"]
+    result0(doc)["locations"].insert(0, {"message": {"text": "no physical location"}})
+    doc["runs"].append({"tool": {"driver": {"name": "rtcheck"}}, "results": []})
+    assert validate_sarif(doc) == []
+
+
+BROKEN = {
+    # name: (mutation, a substring one of the errors must contain)
+    "missing version": (lambda d: d.pop("version"), "'version' is a required property"),
+    "wrong version": (lambda d: d.update(version="2.0.0"), "version"),
+    "version as number": (lambda d: d.update(version=2.1), "version"),
+    "missing runs": (lambda d: d.pop("runs"), "'runs' is a required property"),
+    "no run": (lambda d: d.update(runs=[]), "at least one run"),
+    "run without tool": (lambda d: d["runs"][0].pop("tool"), "'tool' is a required property"),
+    "result without message":
+        (lambda d: result0(d).pop("message"), "'message' is a required property"),
+    "message without text":
+        (lambda d: result0(d).update(message={"id": "default"}), "message.text"),
+    "empty message text":
+        (lambda d: result0(d).update(message={"text": ""}), "message.text"),
+    "unknown result property":
+        (lambda d: result0(d).update(severity="high"), "Additional properties"),
+    "bad level": (lambda d: result0(d).update(level="fatal"), "level"),
+    "startLine 0": (lambda d: region0(d).update(startLine=0), "startLine"),
+    "startLine missing": (lambda d: region0(d).pop("startLine"), "startLine"),
+    "startLine string": (lambda d: region0(d).update(startLine="93"), "startLine"),
+    "startColumn 0": (lambda d: region0(d).update(startColumn=0), "startColumn"),
+    "endLine before startLine": (lambda d: region0(d).update(endLine=90), "endLine"),
+    "region missing":
+        (lambda d: result0(d)["locations"][0]["physicalLocation"].pop("region"), "region"),
+    "no locations": (lambda d: result0(d).pop("locations"), "at least one location"),
+    "empty locations": (lambda d: result0(d).update(locations=[]), "at least one location"),
+    "location without physicalLocation":
+        (lambda d: result0(d).update(locations=[{"message": {"text": "x"}}]),
+         "no location has"),
+    "uri missing": (lambda d: artifact0(d).pop("uri"), "uri"),
+    "absolute path uri": (lambda d: artifact0(d).update(uri="/usr/src/linux/fs/nfs/unlink.c"),
+                          "absolute path"),
+    "file:// uri": (lambda d: artifact0(d).update(uri="file:///usr/src/linux/fs/nfs/unlink.c"),
+                    "is absolute"),
+    "dotdot uri": (lambda d: artifact0(d).update(uri="../linux/fs/nfs/unlink.c"), "'..'"),
+    "ruleId missing": (lambda d: result0(d).pop("ruleId"), "ruleId"),
+    "ruleId not in rules": (lambda d: result0(d).update(ruleId="rt-no-such-rule"),
+                            "is not in runs[0].tool.driver.rules[].id"),
+    "no rules at all": (lambda d: d["runs"][0]["tool"]["driver"].pop("rules"),
+                        "is not in runs[0].tool.driver.rules[].id"),
+    "ruleIndex names another rule": (lambda d: result0(d).update(ruleIndex=0), "ruleIndex 0"),
+    "ruleIndex out of range": (lambda d: result0(d).update(ruleIndex=2), "out of range"),
+    "duplicate rule id":
+        (lambda d: d["runs"][0]["tool"]["driver"]["rules"].append({"id": RULE}), "duplicate"),
+    "rule without id":
+        (lambda d: d["runs"][0]["tool"]["driver"]["rules"][0].pop("id"),
+         "'id' is a required property"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_log_fails(name):
+    mutate, expect = BROKEN[name]
+    errors = validate_sarif(broken(mutate))
+    assert errors, f"{name}: the validator accepted a broken log"
+    assert any(expect in e for e in errors), f"{name}: no error mentions {expect!r}: {errors}"
+
+
+def test_schema_alone_catches_schema_violations():
+    # The schema layer on its own (without the extra checks) can fail.
+    assert schema_errors(broken(lambda d: d.pop("version")))
+    assert schema_errors(broken(lambda d: d.update(version="2.0.0")))
+    assert schema_errors(broken(lambda d: region0(d).update(startLine=0)))
+    assert schema_errors(broken(lambda d: result0(d).pop("message")))
+    assert schema_errors(MINIMAL) == []
+
+
+@pytest.mark.parametrize("uri,ok", [
+    ("fs/nfs/unlink.c", True),
+    ("include/linux/rwsem.h", True),
+    ("fs/nfs/./unlink.c", True),
+    ("", False),
+    ("/abs/fs/nfs/unlink.c", False),
+    ("file:///abs/fs/nfs/unlink.c", False),
+    ("C:/linux/fs/nfs/unlink.c", False),
+    ("fs\\nfs\\unlink.c", False),
+    ("fs/nfs/un link.c", False),
+    ("fs/../../etc/passwd", False),
+])
+def test_uri_problem(uri, ok):
+    assert (uri_problem(uri) is None) == ok
+
+
+def test_rtcheck_sarif_on_nfs_unlink(request):
+    rtcheck = os.path.join(REPO, "rtcheck")
+    # Fails (does not skip) while the launcher is missing.
+    assert os.path.isfile(rtcheck) and os.access(rtcheck, os.X_OK), \
+        f"{rtcheck} does not exist or is not executable"
+    rt_build = request.getfixturevalue("rt_build")
+    src_612 = request.getfixturevalue("src_612")
+    src = os.path.join(src_612, "fs", "nfs", "unlink.c")
+    proc = subprocess.run(
+        [rtcheck, "check", "--build", rt_build, "--format", "sarif", src],
+        capture_output=True, text=True, timeout=900)
+    assert proc.stdout.strip(), \
+        f"no output (exit {proc.returncode}); stderr:\n{proc.stderr[-3000:]}"
+    try:
+        doc = json.loads(proc.stdout)
+    except ValueError as e:
+        pytest.fail(f"stdout is not JSON ({e}); exit {proc.returncode}; "
+                    f"stdout starts:\n{proc.stdout[:2000]}\nstderr:\n{proc.stderr[-3000:]}")
+    errors = validate_sarif(doc)
+    assert errors == [], "invalid SARIF:\n" + "\n".join(errors[:50])
+    results = [r for run in doc["runs"] for r in run.get("results", [])]
+    hits = [r for r in results if r.get("ruleId") == RULE]
+    assert hits, (f"no {RULE} result; ruleIds: {sorted({r.get('ruleId') for r in results})}; "
+                  f"exit {proc.returncode}; stderr:\n{proc.stderr[-3000:]}")
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for r in hits for loc in r["locations"] if "physicalLocation" in loc}
+    assert any(u.endswith("fs/nfs/unlink.c") for u in uris), uris
