@@ -49,7 +49,6 @@ virtual report
 @initialize:python@
 @@
 
-import os
 import re
 import coccilib.elems
 
@@ -121,55 +120,172 @@ def strip_comments_strings(text):
             i += 1
     return "".join(out)
 
-def rt_value(cond):
-    """Value of a #if/#ifdef condition on PREEMPT_RT: True, False or None."""
-    cond = re.sub(r"\s+", "", cond)
-    if cond in ("defined(CONFIG_PREEMPT_RT)", "IS_ENABLED(CONFIG_PREEMPT_RT)",
-                "definedCONFIG_PREEMPT_RT"):
-        return True
-    if cond in ("!defined(CONFIG_PREEMPT_RT)", "!IS_ENABLED(CONFIG_PREEMPT_RT)",
-                "!definedCONFIG_PREEMPT_RT", "0"):
-        return False
-    return None
+# Three-valued evaluation of #if conditions on a PREEMPT_RT kernel: True,
+# False, or None when the condition depends on other configuration.
+PP_TOKEN_RE = re.compile(r"\s*(&&|\|\||[!()]|[A-Za-z_]\w*|\d\w*|\S)")
+RT_SYMBOL = "CONFIG_PREEMPT_RT"
+
+def pp_tokens(cond):
+    return [m.group(1) for m in PP_TOKEN_RE.finditer(cond)]
+
+def pp_eval(cond):
+    toks = pp_tokens(cond)
+    pos = [0]
+
+    def peek():
+        return toks[pos[0]] if pos[0] < len(toks) else None
+
+    def take():
+        pos[0] += 1
+        return toks[pos[0] - 1]
+
+    def skip_parens():
+        depth = 0
+        while peek() is not None:
+            t = take()
+            depth += (t == "(") - (t == ")")
+            if depth == 0:
+                return
+
+    def primary():
+        t = peek()
+        if t is None:
+            raise ValueError(cond)
+        if t == "!":
+            take()
+            v = primary()
+            return None if v is None else not v
+        if t == "(":
+            take()
+            v = disj()
+            if take() != ")":
+                raise ValueError(cond)
+            return v
+        take()
+        if t in ("defined", "IS_ENABLED", "IS_BUILTIN", "IS_REACHABLE",
+                 "IS_MODULE"):
+            paren = peek() == "("
+            if paren:
+                take()
+            sym = take()
+            if paren and take() != ")":
+                raise ValueError(cond)
+            if sym != RT_SYMBOL:
+                return None
+            return t != "IS_MODULE"
+        if t[0].isdigit():
+            try:
+                return int(t.rstrip("uUlL"), 0) != 0
+            except ValueError:
+                return None
+        if peek() == "(":
+            skip_parens()
+        return True if t == RT_SYMBOL else None
+
+    def term():
+        # A primary possibly compared or combined arithmetically: unknown
+        # unless it stands alone.
+        v = primary()
+        while peek() not in (None, "&&", "||", ")"):
+            take()
+            if peek() is not None and peek() not in ("&&", "||", ")"):
+                primary()
+            v = None
+        return v
+
+    def conj():
+        v = term()
+        while peek() == "&&":
+            take()
+            w = term()
+            v = False if (v is False or w is False) else (
+                True if (v and w) else None)
+        return v
+
+    def disj():
+        v = conj()
+        while peek() == "||":
+            take()
+            w = conj()
+            v = True if (v is True or w is True) else (
+                False if (v is False and w is False) else None)
+        return v
+
+    try:
+        v = disj()
+        return v if pos[0] == len(toks) else None
+    except (ValueError, IndexError):
+        return None
 
 def code_lines(text):
-    """Yield (lineno, line, live_on_rt, count_braces) for non-directive lines."""
-    stack = []  # per conditional: [value of current branch, any branch true, branch index]
+    """Yield (lineno, line, live_on_rt, count_braces) for non-directive lines.
+
+    live_on_rt is False in #if branches a PREEMPT_RT kernel does not compile.
+    Braces are counted in branches RT compiles for sure, and in the first
+    branch of conditionals that depend on other configuration.
+    """
+    stack = []  # per #if: [value of current branch, some branch was True, branch index]
     lines = text.split("\n")
     k = 0
     while k < len(lines):
-        line = lines[k]
         start = k
         while lines[k].endswith(BACKSLASH) and k + 1 < len(lines):
             k += 1
         k += 1
-        m = re.match(r"\s*#\s*(\w+)(.*)", line)
+        logical = " ".join(l.rstrip(BACKSLASH) for l in lines[start:k])
+        m = re.match(r"\s*#\s*(\w+)(.*)", logical)
         if not m:
             live = all(f[0] is not False for f in stack)
-            count = all(f[0] is not False and (f[0] is True or f[2] == 0)
+            count = all(f[0] is True or (f[0] is None and f[2] == 0)
                         for f in stack)
-            yield start + 1, line, live, count
+            for i in range(start, k):
+                yield i + 1, lines[i], live, count
             continue
-        d, arg = m.group(1), " ".join(lines[start:k]).split(m.group(1), 1)[1]
+        d, arg = m.group(1), m.group(2)
         if d in ("if", "ifdef", "ifndef"):
             if d == "ifdef":
-                v = rt_value("defined(%s)" % arg.strip())
+                v = pp_eval("defined(%s)" % arg.strip())
             elif d == "ifndef":
-                v = rt_value("!defined(%s)" % arg.strip())
+                v = pp_eval("!defined(%s)" % arg.strip())
             else:
-                v = rt_value(arg)
+                v = pp_eval(arg)
             stack.append([v, v is True, 0])
         elif d == "elif" and stack:
             f = stack[-1]
-            v = False if f[1] else rt_value(arg)
+            v = False if f[1] else pp_eval(arg)
             stack[-1] = [v, f[1] or v is True, f[2] + 1]
         elif d == "else" and stack:
             f = stack[-1]
-            prev = f[0]
-            v = False if f[1] else (True if prev is False and f[2] == 0 else None)
+            v = False if f[1] else (True if f[0] is False and f[2] == 0 else None)
             stack[-1] = [v, True, f[2] + 1]
         elif d == "endif" and stack:
             stack.pop()
+
+# Lines of the last file asked about that PREEMPT_RT does not compile.
+dead_cache = {}
+
+def dead_lines(fname):
+    if fname not in dead_cache:
+        dead_cache.clear()
+        try:
+            with open(fname, errors="replace") as f:
+                text = strip_comments_strings(f.read())
+        except OSError:
+            text = ""
+        dead_cache[fname] = {n for n, _, live, _ in code_lines(text) if not live}
+    return dead_cache[fname]
+
+# Calls that short-circuit evaluation skips on PREEMPT_RT (rule skipped).
+skipped_pos = set()
+
+def reachable_on_rt(p):
+    """Script constraint of rule r: the call is compiled and evaluated on RT."""
+    for el in p:
+        if (el.file, el.line, el.column) in skipped_pos:
+            return False
+        if int(el.line) in dead_lines(el.file):
+            return False
+    return True
 
 def function_name(header):
     depth, names = 0, []
@@ -247,6 +363,9 @@ def scan_unparsed(fname, done):
             block[1].append(rest)
     return found
 
+def org_todo(pos, msg):
+    coccilib.org.print_todo(pos, msg.replace("[", "@(").replace("]", ")"))
+
 def report_unparsed(printer):
     for fname in cocci.files():
         done = seen.pop(fname, set())
@@ -292,6 +411,13 @@ position p;
   !\(IS_ENABLED(CONFIG_PREEMPT_RT)\|preempt_model_rt()\) ? <+... api@p(...) ...+> : E
 )
 
+@script:python depends on context || org || report@
+p << skipped.p;
+@@
+
+for el in p:
+    skipped_pos.add((el.file, el.line, el.column))
+
 // A call is reachable on PREEMPT_RT when some path from the function entry
 // reaches it without taking a branch that only a !PREEMPT_RT kernel takes.
 @r depends on context || org || report exists@
@@ -299,7 +425,7 @@ identifier api = {down_read_non_owner, up_read_non_owner,
 		  mmap_read_trylock_non_owner, mmap_read_unlock_non_owner};
 identifier fn != {down_read_non_owner, up_read_non_owner,
 		  mmap_read_trylock_non_owner, mmap_read_unlock_non_owner};
-position p != skipped.p;
+position p : script:python() { reachable_on_rt(p) };
 @@
 
 fn(...) {
@@ -329,7 +455,7 @@ api << r.api;
 fn << r.fn;
 @@
 
-coccilib.org.print_safe_todo(p[0], rt_msg(api, fn))
+org_todo(p[0], rt_msg(api, fn))
 
 @script:python depends on report@
 p << r.p;
@@ -342,7 +468,7 @@ coccilib.report.print_report(p[0], rt_msg(api, fn))
 @script:python depends on org@
 @@
 
-report_unparsed(coccilib.org.print_safe_todo)
+report_unparsed(org_todo)
 
 @script:python depends on report@
 @@

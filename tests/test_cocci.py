@@ -237,6 +237,33 @@ SNIPPETS = {
         	up_read_non_owner(s);
         }
         #endif
+        void c(struct rw_semaphore *s)
+        {
+        #if !defined(CONFIG_PREEMPT_RT) && defined(CONFIG_SMP)
+        	up_read_non_owner(s);
+        #elif defined(CONFIG_SMP)
+        	up_read_non_owner(s); /* expect: rt-rwsem-non-owner */
+        #endif
+        #if (defined(CONFIG_PREEMPT_RT) || defined(CONFIG_SMP)) && 1
+        	up_read_non_owner(s); /* expect: rt-rwsem-non-owner */
+        #elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 1, 0)
+        	up_read_non_owner(s);
+        #endif
+        }
+        void d(struct rw_semaphore *s)
+        {
+        #ifdef CONFIG_PREEMPT_RT
+        	return;
+        #endif
+        	up_read_non_owner(s);
+        }
+        void e(struct rw_semaphore *s)
+        {
+        #ifndef CONFIG_PREEMPT_RT
+        	return;
+        #endif
+        	up_read_non_owner(s); /* expect: rt-rwsem-non-owner */
+        }
         """,
     "wrapper": """
         static inline void mmap_read_unlock_non_owner(struct mm_struct *mm)

@@ -11,10 +11,23 @@ static const char Usage[] =
     "options:\n"
     "  --format=text|json|sarif  report format (default text)\n"
     "  --output=FILE             write the report to FILE instead of stdout\n"
+    "  --also=FORMAT:FILE        also write the report in FORMAT to FILE (repeatable)\n"
     "  --root=DIR                kernel source root (default: $srctree, or found from the file)\n"
     "  --rules=ID[,ID...]        run only these rules\n"
     "  --werror                  exit 1 when there are findings\n"
     "  --dump-calls              print each function's calls reachable on RT (debugging)\n";
+
+static bool parseFormat(llvm::StringRef Name, OutputFormat &F) {
+  if (Name == "text")
+    F = OutputFormat::Text;
+  else if (Name == "json")
+    F = OutputFormat::Json;
+  else if (Name == "sarif")
+    F = OutputFormat::Sarif;
+  else
+    return false;
+  return true;
+}
 
 static bool fail(const std::string &Msg, int &ExitCode) {
   llvm::errs() << "rtcheck: error: " << Msg << "\n";
@@ -41,14 +54,14 @@ bool parseOptions(int Argc, char **Argv, Options &Opts, int &ExitCode) {
       return false;
     }
     if (A.consume_front("--format=")) {
-      if (A == "text")
-        Opts.Format = OutputFormat::Text;
-      else if (A == "json")
-        Opts.Format = OutputFormat::Json;
-      else if (A == "sarif")
-        Opts.Format = OutputFormat::Sarif;
-      else
+      if (!parseFormat(A, Opts.Format))
         return fail("unknown format '" + A.str() + "' (text, json, sarif)", ExitCode);
+    } else if (A.consume_front("--also=")) {
+      auto [Format, File] = A.split(':');
+      OutputFormat F;
+      if (!parseFormat(Format, F) || File.empty())
+        return fail("--also takes FORMAT:FILE (text, json, sarif)", ExitCode);
+      Opts.AlsoOutputs.push_back({F, File.str()});
     } else if (A.consume_front("--output=")) {
       Opts.Output = A.str();
     } else if (A.consume_front("--root=")) {

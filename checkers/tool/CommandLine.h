@@ -12,6 +12,9 @@ enum class OutputFormat { Text, Json, Sarif };
 struct Options {
   OutputFormat Format = OutputFormat::Text;
   std::string Output;            ///< file for the report; empty: stdout
+  /// Further reports of the same run: (format, file); kbuild mode writes text
+  /// for the user and JSON/SARIF for tools from one parse.
+  std::vector<std::pair<OutputFormat, std::string>> AlsoOutputs;
   std::string Root;              ///< kernel source root; empty: found from the files
   std::vector<std::string> Rules; ///< enabled rule ids; empty: all
   bool Werror = false;

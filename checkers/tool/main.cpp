@@ -175,7 +175,9 @@ int main(int Argc, char **Argv) {
     }
     std::vector<std::string> Args = adjustCompilerArgs(Cmd.CommandLine);
     Args[0] = "clang-16";
-    Args.insert(Args.begin() + 1, {"-fsyntax-only", "-w", "-resource-dir=" RTCHECK_CLANG_RESOURCE_DIR});
+    // -fno-caret-diagnostics also keeps clang from printing "N errors generated".
+    Args.insert(Args.begin() + 1, {"-fsyntax-only", "-w", "-fno-caret-diagnostics",
+                                   "-resource-dir=" RTCHECK_CLANG_RESOURCE_DIR});
     if (llvm::sys::fs::set_current_path(Cmd.Directory)) {
       error(Cmd.Directory + ": cannot enter the compile directory");
       Status = ExitInput;
@@ -197,26 +199,30 @@ int main(int Argc, char **Argv) {
 
   std::vector<rtcheck_finding> Findings = Sink.sorted();
 
-  std::error_code EC;
-  std::unique_ptr<llvm::raw_fd_ostream> File;
-  if (!Opts.Output.empty()) {
-    File = std::make_unique<llvm::raw_fd_ostream>(Opts.Output, EC);
-    if (EC) {
-      error(Opts.Output + ": " + EC.message());
-      return ExitInput;
+  std::vector<std::pair<OutputFormat, std::string>> Outputs{{Opts.Format, Opts.Output}};
+  Outputs.insert(Outputs.end(), Opts.AlsoOutputs.begin(), Opts.AlsoOutputs.end());
+  for (const auto &[Format, Path] : Outputs) {
+    std::error_code EC;
+    std::unique_ptr<llvm::raw_fd_ostream> File;
+    if (!Path.empty()) {
+      File = std::make_unique<llvm::raw_fd_ostream>(Path, EC);
+      if (EC) {
+        error(Path + ": " + EC.message());
+        return ExitInput;
+      }
     }
-  }
-  llvm::raw_ostream &OS = File ? *File : llvm::outs();
-  switch (Opts.Format) {
-  case OutputFormat::Text:
-    emitText(Findings, OS);
-    break;
-  case OutputFormat::Json:
-    emitJson(Findings, OS);
-    break;
-  case OutputFormat::Sarif:
-    emitSarif(Findings, Root, OS);
-    break;
+    llvm::raw_ostream &OS = File ? *File : llvm::outs();
+    switch (Format) {
+    case OutputFormat::Text:
+      emitText(Findings, OS);
+      break;
+    case OutputFormat::Json:
+      emitJson(Findings, OS);
+      break;
+    case OutputFormat::Sarif:
+      emitSarif(Findings, Root, OS);
+      break;
+    }
   }
   if (Status == ExitOk && Opts.Werror && !Findings.empty())
     Status = ExitFindings;
