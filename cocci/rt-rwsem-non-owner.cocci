@@ -20,15 +20,15 @@
 // Comments: Intraprocedural: a call reached only through a local wrapper,
 //  or guarded against PREEMPT_RT in a calling function, is not seen (the
 //  rtcheck Clang checker follows wrappers).  The definitions of the four
-//  APIs themselves are not reported.  Functions that Coccinelle cannot
-//  parse without the kernel headers (static CLOSURE_CALLBACK(...),
-//  BPF_CALL_n(...), scoped_guard() blocks) are scanned textually in
-//  report and org mode: there a call is reported unless the function
-//  mentions an RT guard before it (no control flow is available), and
-//  context mode does not show it.
-//  The #spatch lines below make spatch keep only the PREEMPT_RT side of
-//  #ifdef CONFIG_PREEMPT_RT, #if defined(CONFIG_PREEMPT_RT) and
-//  #if IS_ENABLED(CONFIG_PREEMPT_RT), and of their negations.
+//  APIs themselves are not reported.  The #spatch lines make spatch keep
+//  only the PREEMPT_RT side of #ifdef CONFIG_PREEMPT_RT and of the exact
+//  conditions given; calls under other #if conditions that are false on
+//  PREEMPT_RT (e.g. !defined(CONFIG_PREEMPT_RT) && defined(CONFIG_SMP)) are
+//  dropped by a python evaluation of the condition.  Functions that
+//  Coccinelle cannot parse without the kernel headers (static
+//  CLOSURE_CALLBACK(...), BPF_CALL_n(...), scoped_guard() blocks) are
+//  scanned textually in report and org mode only: there a call is reported
+//  unless the function mentions an RT guard before it.
 // Options: --no-includes --include-headers
 // Requires: 1.1.0
 //

@@ -13,6 +13,8 @@ namespace rtcheck {
 void emitText(llvm::ArrayRef<rtcheck_finding> Findings, llvm::raw_ostream &OS);
 /// The JSON contract of design.md §4.
 void emitJson(llvm::ArrayRef<rtcheck_finding> Findings, llvm::raw_ostream &OS);
+/// The same finding objects, one per line, without the envelope.
+void emitJsonLines(llvm::ArrayRef<rtcheck_finding> Findings, llvm::raw_ostream &OS);
 /// SARIF 2.1.0; Root is the kernel source root the relative paths start from.
 void emitSarif(llvm::ArrayRef<rtcheck_finding> Findings, llvm::StringRef Root,
                llvm::raw_ostream &OS);

@@ -1,10 +1,11 @@
 //===- RwsemNonOwner.cpp - rt-rwsem-non-owner -----------------------------===//
 // down_read_non_owner()/up_read_non_owner() and their wrappers let one task
 // release a read lock another task took. On PREEMPT_RT an rw_semaphore is
-// rt_mutex based: priority inheritance boosts the owner, so a lock released by
-// a non-owner cannot be boosted correctly (tglx 2020, the BPF stackmap fix).
-// Reports each RT-reachable call of the API, and of functions of the TU that
-// forward their argument to it (wrappers, to a fixpoint).
+// rt_mutex based: priority inheritance boosts the owner, and a lock held on
+// behalf of another task has no owner to boost (tglx 2020, the BPF stackmap
+// fix; locktypes.rst: the interface itself works on every config).
+// Reports each RT-reachable call of the API, and of thin functions of the TU
+// that forward their argument to it (wrappers, to a fixpoint).
 // Docs: docs/rules/rt-rwsem-non-owner.md
 #include "core/Analysis.h"
 #include "core/KernelApi.h"
@@ -32,6 +33,16 @@ bool usesParameter(const Expr *E, const FunctionDecl *FD) {
   F.FD = FD;
   F.TraverseStmt(const_cast<Expr *>(E));
   return F.Found;
+}
+
+// A wrapper is a thin function around the call (mmap_read_unlock_non_owner
+// style: a trace point and the call). A large function that happens to take
+// its caller's lock is reported inside, not at every caller.
+constexpr unsigned MaxWrapperStatements = 3;
+
+bool isThin(const FunctionDecl *FD) {
+  const auto *Body = dyn_cast_or_null<CompoundStmt>(FD->getBody());
+  return Body && Body->size() <= MaxWrapperStatements;
 }
 
 bool forwardsParameter(const SpelledCall &C, const FunctionDecl *FD) {
@@ -65,7 +76,7 @@ public:
       Changed = false;
       for (const FunctionFacts &F : TU.Functions) {
         const FunctionDecl *Key = F.Decl->getCanonicalDecl();
-        if (Wrappers.count(Key))
+        if (Wrappers.count(Key) || !isThin(F.Decl))
           continue;
         for (const SpelledCall &C : F.Calls) {
           std::string Api = Target(C);
@@ -101,9 +112,9 @@ public:
             Callee = W.Forward->Call->getDirectCallee();
           }
         }
-        Msg += " takes or releases an rw_semaphore for a task that is not its owner: "
-               "on PREEMPT_RT the rwsem is rt_mutex based and priority inheritance "
-               "needs the owner to release it";
+        Msg += " takes or releases an rw_semaphore on behalf of another task: on "
+               "PREEMPT_RT rw_semaphores are rt_mutex based, and a read lock that no "
+               "task owns escapes priority inheritance";
         rtcheck_fix Fix{RTCHECK_FIX_NONE,
                         "no automatic conversion yet: make RT take a path where the "
                         "owner releases the lock (see docs/rules/rt-rwsem-non-owner.md)",

@@ -9,7 +9,7 @@ static const char Usage[] =
     "usage: rtcheck-clang [options] -p BUILD_DIR FILE.c...\n"
     "       rtcheck-clang [options] -- [CHECKFLAGS] [compiler flags] FILE.c\n"
     "options:\n"
-    "  --format=text|json|sarif  report format (default text)\n"
+    "  --format=text|json|jsonl|sarif  report format (default text)\n"
     "  --output=FILE             write the report to FILE instead of stdout\n"
     "  --also=FORMAT:FILE        also write the report in FORMAT to FILE (repeatable)\n"
     "  --root=DIR                kernel source root (default: $srctree, or found from the file)\n"
@@ -22,6 +22,8 @@ static bool parseFormat(llvm::StringRef Name, OutputFormat &F) {
     F = OutputFormat::Text;
   else if (Name == "json")
     F = OutputFormat::Json;
+  else if (Name == "jsonl")
+    F = OutputFormat::Jsonl;
   else if (Name == "sarif")
     F = OutputFormat::Sarif;
   else
@@ -55,12 +57,12 @@ bool parseOptions(int Argc, char **Argv, Options &Opts, int &ExitCode) {
     }
     if (A.consume_front("--format=")) {
       if (!parseFormat(A, Opts.Format))
-        return fail("unknown format '" + A.str() + "' (text, json, sarif)", ExitCode);
+        return fail("unknown format '" + A.str() + "' (text, json, jsonl, sarif)", ExitCode);
     } else if (A.consume_front("--also=")) {
       auto [Format, File] = A.split(':');
       OutputFormat F;
       if (!parseFormat(Format, F) || File.empty())
-        return fail("--also takes FORMAT:FILE (text, json, sarif)", ExitCode);
+        return fail("--also takes FORMAT:FILE (text, json, jsonl, sarif)", ExitCode);
       Opts.AlsoOutputs.push_back({F, File.str()});
     } else if (A.consume_front("--output=")) {
       Opts.Output = A.str();

@@ -7,7 +7,9 @@
 
 namespace rtcheck {
 
-enum class OutputFormat { Text, Json, Sarif };
+/// Jsonl: one finding object (design.md §4) per line, for tools that
+/// concatenate the output of many TUs (the sweep).
+enum class OutputFormat { Text, Json, Jsonl, Sarif };
 
 struct Options {
   OutputFormat Format = OutputFormat::Text;

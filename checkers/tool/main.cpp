@@ -219,6 +219,9 @@ int main(int Argc, char **Argv) {
     case OutputFormat::Json:
       emitJson(Findings, OS);
       break;
+    case OutputFormat::Jsonl:
+      emitJsonLines(Findings, OS);
+      break;
     case OutputFormat::Sarif:
       emitSarif(Findings, Root, OS);
       break;
