@@ -71,6 +71,13 @@ def tree_file(src_612, rt_build):
                 pass
 
 
+BAD_SOURCES = {
+    "garbage": "int rtcheck_garbage(void) { return x y z; }\n",
+    "nohdr": "#include <linux/rtcheck_no_such_header.h>\n"
+             "int rtcheck_nohdr(void) { return 0; }\n",
+}
+
+
 # --- input errors: exit 3 ---------------------------------------------------
 
 def test_missing_file(rt_build):
@@ -101,26 +108,30 @@ def test_build_dir_missing(tmp_path):
 
 
 def test_garbage_c_in_the_tree(rt_build, tree_file):
-    rel = tree_file("rtcheck_test_garbage", "int rtcheck_garbage(void) { return x y z; }\n")
+    rel = tree_file("rtcheck_test_garbage", BAD_SOURCES["garbage"])
     line = one_error(run_rtcheck("check", "--build", rt_build, rel), 3, "does not compile")
     assert os.path.basename(rel) in line
 
 
 def test_missing_header_in_the_tree(rt_build, tree_file):
-    rel = tree_file("rtcheck_test_nohdr",
-                    "#include <linux/rtcheck_no_such_header.h>\n"
-                    "int rtcheck_nohdr(void) { return 0; }\n")
+    rel = tree_file("rtcheck_test_nohdr", BAD_SOURCES["nohdr"])
     line = one_error(run_rtcheck("check", "--build", rt_build, rel), 3)
     assert os.path.basename(rel) in line
     assert "rtcheck_no_such_header.h" in line
 
 
-def test_good_file_among_bad_ones_still_checked(rt_build):
-    proc = run_rtcheck("check", "--build", rt_build, UNLINK, "fs/nfs/no_such_file.c")
+@pytest.mark.parametrize("bad", ["missing", "garbage", "nohdr"])
+def test_good_file_among_bad_ones_still_checked(rt_build, tree_file, bad):
+    """One error line for the bad file, the findings of the good one, exit 3."""
+    if bad == "missing":
+        rel = "fs/nfs/no_such_file.c"
+    else:
+        rel = tree_file(f"rtcheck_test_mixed_{bad}", BAD_SOURCES[bad])
+    proc = run_rtcheck("check", "--build", rt_build, rel, UNLINK)
     assert proc.returncode == 3, proc.stderr
     errors = proc.stderr.splitlines()
-    assert len(errors) == 1 and errors[0].startswith(ERR) and "no_such_file.c" in errors[0], \
-        proc.stderr
+    assert len(errors) == 1 and errors[0].startswith(ERR), proc.stderr
+    assert os.path.basename(rel) in errors[0], errors[0]
     assert finding_lines(proc.stdout) == UNLINK_LINES, proc.stdout
 
 

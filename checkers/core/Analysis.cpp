@@ -51,8 +51,18 @@ TuFacts::TuFacts(ASTContext &Ctx, const RtDeadRegions &Dead)
     if (Dead.contains(SM.getExpansionLoc(FD->getLocation()), SM))
       continue;
     Index[FD->getCanonicalDecl()] = Functions.size();
-    Functions.push_back({FD, functionName(FD), rtReachableCalls(FD, Ctx, Dead)});
+    FunctionFacts F{FD, functionName(FD), buildRtCfg(FD, Ctx, Dead), {}, {}, {}, {}};
+    Functions.push_back(std::move(F));
   }
+}
+
+bool FunctionEffect::operator==(const FunctionEffect &O) const {
+  if (Released != O.Released || Acquired.size() != O.Acquired.size())
+    return false;
+  for (size_t I = 0; I < Acquired.size(); ++I)
+    if (!Acquired[I].sameEntry(O.Acquired[I]))
+      return false;
+  return true;
 }
 
 const FunctionFacts *TuFacts::factsFor(const FunctionDecl *FD) const {

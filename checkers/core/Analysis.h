@@ -2,6 +2,7 @@
 #ifndef RTCHECK_CORE_ANALYSIS_H
 #define RTCHECK_CORE_ANALYSIS_H
 
+#include "core/Context.h"
 #include "core/FunctionWalk.h"
 #include "rtcheck/finding.h"
 #include "clang/AST/ASTContext.h"
@@ -14,11 +15,35 @@
 
 namespace rtcheck {
 
+/// Contexts a function returns with, and contexts it ends that its caller
+/// began (lock wrappers: htab_lock_bucket(), zram_slot_lock()).
+struct FunctionEffect {
+  std::vector<HeldContext> Acquired;
+  std::vector<ContextKind> Released;
+  bool operator==(const FunctionEffect &O) const;
+};
+
+/// An operation that sleeps on RT, reached from a function's entry while the
+/// function itself is not truly atomic: its callers must not be.
+struct SleepSite {
+  clang::SourceLocation Loc;
+  std::string Function; ///< where the operation is
+  std::string Op;       ///< "kmalloc"
+  std::string Why;      ///< "allocates memory: ..."
+  std::vector<ChainStep> Path; ///< calls from the function down to Op
+};
+
 /// What the engine knows of one function defined in the main file.
 struct FunctionFacts {
   const clang::FunctionDecl *Decl;
   std::string Name;
-  std::vector<SpelledCall> Calls; ///< calls reachable on RT
+  FunctionCfg Cfg;
+  const std::vector<SpelledCall> &calls() const { return Cfg.Calls; }
+  /// Filled by the context engine:
+  std::vector<ContextState> StateBefore;  ///< per call, the context it runs in
+  std::vector<HeldContext> EntryContexts; ///< given by registrations (request_irq ...)
+  FunctionEffect Effect;
+  std::vector<SleepSite> MaySleep;
 };
 
 /// Facts of one translation unit, computed once and shared by every rule.
@@ -30,16 +55,16 @@ public:
   std::vector<FunctionFacts> Functions;
   /// Facts of a function defined in this TU, or null.
   const FunctionFacts *factsFor(const clang::FunctionDecl *FD) const;
+  FunctionFacts *factsFor(const clang::FunctionDecl *FD) {
+    return const_cast<FunctionFacts *>(static_cast<const TuFacts *>(this)->factsFor(FD));
+  }
+  /// Facts of the TU function a call calls directly, or null.
+  const FunctionFacts *callee(const SpelledCall &C) const {
+    return factsFor(C.Call->getDirectCallee());
+  }
 
 private:
   llvm::DenseMap<const clang::FunctionDecl *, size_t> Index;
-};
-
-/// A step of a finding's chain, in source terms.
-struct ChainStep {
-  clang::SourceLocation Loc;
-  std::string Function;
-  std::string Note;
 };
 
 /// Collects findings of all TUs; owns their strings.

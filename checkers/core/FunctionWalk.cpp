@@ -2,9 +2,8 @@
 #include "core/RtCondition.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
-#include "clang/Analysis/CFG.h"
 #include "clang/Lex/Lexer.h"
-#include "llvm/ADT/BitVector.h"
+#include <map>
 
 using namespace clang;
 
@@ -45,65 +44,92 @@ public:
   }
 };
 
+// Marks, among the calls one spelled API expands to, the first in expansion
+// order as the one that carries the API's effect.
+void pickRepresentatives(std::vector<SpelledCall> &Calls, const SourceManager &SM) {
+  std::map<std::pair<unsigned, StringRef>, size_t> First;
+  for (size_t I = 0; I < Calls.size(); ++I) {
+    SpelledCall &C = Calls[I];
+    if (C.ApiName.empty())
+      continue;
+    auto [It, New] = First.insert({{C.Site.getRawEncoding(), C.ApiName}, I});
+    if (New)
+      continue;
+    SpelledCall &Prev = Calls[It->second];
+    if (SM.isBeforeInTranslationUnit(C.Call->getBeginLoc(), Prev.Call->getBeginLoc())) {
+      Prev.Representative = false;
+      It->second = I;
+    } else {
+      C.Representative = false;
+    }
+  }
+}
+
 } // namespace
 
-std::vector<SpelledCall> rtReachableCalls(const FunctionDecl *FD, ASTContext &Ctx,
-                                          const RtDeadRegions &Dead) {
-  std::vector<SpelledCall> Out;
+FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegions &Dead) {
+  FunctionCfg F;
   const SourceManager &SM = Ctx.getSourceManager();
   const LangOptions &LO = Ctx.getLangOpts();
   auto Add = [&](const CallExpr *C) {
     SpelledCall S = spellCall(C, SM, LO);
-    if (!Dead.contains(S.Site, SM))
-      Out.push_back(std::move(S));
+    if (Dead.contains(S.Site, SM))
+      return;
+    F.CallIndex[C] = F.Calls.size();
+    F.Calls.push_back(std::move(S));
   };
 
   CFG::BuildOptions Opts;
   Opts.setAllAlwaysAdd();
   Opts.PruneTriviallyFalseEdges = false; // rtEdges decides, with RT meaning
-  std::unique_ptr<CFG> G = CFG::buildCFG(FD, FD->getBody(), &Ctx, Opts);
-  if (!G) { // no CFG (rare GNU extensions): every call counts as reachable
+  Opts.AddLifetime = true;               // guard() variables end their context here
+  F.Graph = CFG::buildCFG(FD, FD->getBody(), &Ctx, Opts);
+  if (!F.Graph) { // no CFG (rare GNU extensions): every call counts as reachable
     CallCollector V;
     V.TraverseStmt(FD->getBody());
     for (const CallExpr *C : V.Calls)
       Add(C);
-    return Out;
+    pickRepresentatives(F.Calls, SM);
+    return F;
   }
 
-  llvm::BitVector Reached(G->getNumBlockIDs());
-  std::vector<const CFGBlock *> Work{&G->getEntry()};
-  Reached.set(G->getEntry().getBlockID());
+  const CFG &G = *F.Graph;
+  F.Reached.resize(G.getNumBlockIDs());
+  F.Edges.assign(G.getNumBlockIDs(), {true, true});
+  for (const CFGBlock *B : G)
+    if (B->succ_size() == 2)
+      if (const auto *Cond = dyn_cast_or_null<Expr>(B->getTerminatorCondition()))
+        F.Edges[B->getBlockID()] = rtEdges(Cond, Ctx);
+
+  std::vector<const CFGBlock *> Work{&G.getEntry()};
+  F.Reached.set(G.getEntry().getBlockID());
   while (!Work.empty()) {
     const CFGBlock *B = Work.back();
     Work.pop_back();
-    std::pair<bool, bool> Edges{true, true};
-    if (B->succ_size() == 2)
-      if (const auto *Cond = dyn_cast_or_null<Expr>(B->getTerminatorCondition()))
-        Edges = rtEdges(Cond, Ctx);
     unsigned I = 0;
     for (const CFGBlock::AdjacentBlock &Succ : B->succs()) {
-      bool Take = B->succ_size() != 2 || (I == 0 ? Edges.first : Edges.second);
-      ++I;
+      bool Take = F.takesEdge(*B, I++);
       // Pruned edges (none, as built) keep their target as "possibly unreachable".
       const CFGBlock *S = Succ.getReachableBlock();
       if (!S)
         S = Succ.getPossiblyUnreachableBlock();
-      if (!Take || !S || Reached.test(S->getBlockID()))
+      if (!Take || !S || F.Reached.test(S->getBlockID()))
         continue;
-      Reached.set(S->getBlockID());
+      F.Reached.set(S->getBlockID());
       Work.push_back(S);
     }
   }
 
-  for (const CFGBlock *B : *G) {
-    if (!Reached.test(B->getBlockID()))
+  for (const CFGBlock *B : G) {
+    if (!F.Reached.test(B->getBlockID()))
       continue;
     for (const CFGElement &E : *B)
       if (auto S = E.getAs<CFGStmt>())
         if (const auto *C = dyn_cast<CallExpr>(S->getStmt()))
           Add(C);
   }
-  return Out;
+  pickRepresentatives(F.Calls, SM);
+  return F;
 }
 
 } // namespace rtcheck

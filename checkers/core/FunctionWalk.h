@@ -1,6 +1,6 @@
-//===- FunctionWalk.h - the calls a function makes on an RT kernel -*- C++ -*-===//
-// Builds the CFG of a function and visits the calls in the blocks an RT kernel
-// can reach: branches on RT config are taken as RT takes them, other constant
+//===- FunctionWalk.h - a function's CFG as an RT kernel runs it -*- C++ -*-===//
+// Builds the CFG of a function and decides which blocks and edges an RT kernel
+// can take: branches on RT config are taken as RT takes them, other constant
 // branches as the configured tree takes them, #if regions RT does not compile
 // are skipped.
 #ifndef RTCHECK_CORE_FUNCTIONWALK_H
@@ -9,13 +9,34 @@
 #include "core/RtDeadRegions.h"
 #include "core/SpelledCall.h"
 #include "clang/AST/Decl.h"
+#include "clang/Analysis/CFG.h"
+#include "llvm/ADT/BitVector.h"
+#include "llvm/ADT/DenseMap.h"
+#include <memory>
 #include <vector>
 
 namespace rtcheck {
 
-/// The calls of FD reachable on RT, in CFG order, one entry per CallExpr.
-std::vector<SpelledCall> rtReachableCalls(const clang::FunctionDecl *FD, clang::ASTContext &Ctx,
-                                          const RtDeadRegions &Dead);
+struct FunctionCfg {
+  std::unique_ptr<clang::CFG> Graph; ///< null when no CFG could be built
+  llvm::BitVector Reached;           ///< blocks an RT kernel can reach
+  /// Per block id, for two-way branches: may RT take the {true, false} edge.
+  std::vector<std::pair<bool, bool>> Edges;
+  /// The calls in reached blocks (or in the whole body without a CFG), one
+  /// per CallExpr, in block order.
+  std::vector<SpelledCall> Calls;
+  llvm::DenseMap<const clang::CallExpr *, unsigned> CallIndex;
+
+  bool takesEdge(const clang::CFGBlock &From, unsigned SuccIndex) const {
+    if (From.succ_size() != 2)
+      return true;
+    auto E = Edges[From.getBlockID()];
+    return SuccIndex == 0 ? E.first : E.second;
+  }
+};
+
+FunctionCfg buildRtCfg(const clang::FunctionDecl *FD, clang::ASTContext &Ctx,
+                       const RtDeadRegions &Dead);
 
 } // namespace rtcheck
 #endif

@@ -4,7 +4,7 @@
 namespace rtcheck {
 
 static const ApiEntry Table[] = {
-#define RTCHECK_API(Name, Effect, Arg) {Name, ApiEffect::Effect, Arg},
+#define RTCHECK_API(Name, Effect, Arg, Why) {Name, ApiEffect::Effect, Arg, Why},
 #include "rtcheck/kernel_api.def"
 #undef RTCHECK_API
 };

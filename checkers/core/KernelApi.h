@@ -9,6 +9,15 @@ namespace rtcheck {
 
 enum class ApiEffect {
   RWSEM_NON_OWNER,
+  RAW_LOCK, RAW_UNLOCK, RAW_TRYLOCK,
+  PREEMPT_OFF, PREEMPT_ON,
+  IRQ_OFF, IRQ_ON,
+  BH_OFF, BH_ON,
+  MIGRATE_OFF, MIGRATE_ON,
+  RT_LOCK, RT_UNLOCK, RT_TRYLOCK,
+  SLEEPING_LOCK, SLEEPING_UNLOCK,
+  ALLOCATES, FREES,
+  SLEEPS, SLEEPS_ON_RT,
   COND_TRANSPARENT,
   CONFIG_TEST,
   RT_CONFIG_ON,
@@ -17,7 +26,8 @@ enum class ApiEffect {
 struct ApiEntry {
   llvm::StringRef Name;
   ApiEffect Effect;
-  int Arg;
+  int Arg;            ///< argument naming the lock, or -1
+  llvm::StringRef Why; ///< for operations that sleep on RT
 };
 
 /// The table entry for a name spelled in the source, or null.

@@ -30,11 +30,14 @@ SpelledCall spellCall(const CallExpr *Call, const SourceManager &SM, const LangO
   if (const FunctionDecl *FD = Call->getDirectCallee())
     if (const IdentifierInfo *II = FD->getIdentifier())
       S.Names.push_back(II->getName());
-  for (StringRef N : S.Names)
-    if (lookupApi(N)) {
+  for (StringRef N : S.Names) {
+    const ApiEntry *A = lookupApi(N);
+    if (A && A->Effect != ApiEffect::COND_TRANSPARENT && A->Effect != ApiEffect::CONFIG_TEST &&
+        A->Effect != ApiEffect::RT_CONFIG_ON) {
       S.ApiName = N;
       break;
     }
+  }
   return S;
 }
 

@@ -19,8 +19,11 @@ struct SpelledCall {
   clang::SourceLocation Site;
   /// Macro names from the outermost to the innermost, then the callee name.
   llvm::SmallVector<llvm::StringRef, 4> Names;
-  /// The outermost name the kernel API table knows, or empty.
+  /// The outermost name the kernel API table knows as an operation, or empty.
   llvm::StringRef ApiName;
+  /// One macro expansion (kmalloc, local_irq_save) can hold several calls:
+  /// its effect belongs to one of them, the first in expansion order.
+  bool Representative = true;
 
   llvm::StringRef outermostName() const {
     return Names.empty() ? llvm::StringRef() : Names.front();

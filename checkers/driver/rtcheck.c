@@ -26,6 +26,10 @@ static const char usage[] =
 	"  check [--build DIR] [--format text|json|sarif] [--rules ID,...] [--werror] FILE.c...\n"
 	"        check files of a configured kernel build directory (default: the\n"
 	"        prepared Linux 6.12 PREEMPT_RT tree of rtcheck prepare-tree)\n"
+	"  sweep [--build DIR] [--jobs N] [--out DIR] [--timeout SEC] [--mem-mb MB]\n"
+	"        [--rules ID,...] [PATH...]\n"
+	"        check every TU under PATH (default: the whole tree) in parallel;\n"
+	"        findings.json, report.txt, failures.txt under --out (./rtcheck-out)\n"
 	"  prepare-tree [--version 6.12|6.1] [--config rt|nort]\n"
 	"        unpack and configure a Debian linux-source tree; prints its build dir\n"
 	"  --help, --version\n";
@@ -218,6 +222,17 @@ static int cmd_prepare_tree(int argc, char **argv)
 	return die(EXIT_INTERNAL, "cannot run %s: %s", script, strerror(errno));
 }
 
+static int cmd_sweep(int argc, char **argv)
+{
+	char sweep[PATH_MAX];
+
+	snprintf(sweep, sizeof(sweep), "%s/build/rtcheck-sweep", home());
+	argv[0] = sweep;
+	(void)argc;
+	execv(sweep, argv);
+	return die(EXIT_INTERNAL, "cannot run %s: %s", sweep, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -232,6 +247,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "check"))
 		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sweep"))
+		return cmd_sweep(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "prepare-tree"))
 		return cmd_prepare_tree(argc - 1, argv + 1);
 	return die(EXIT_USAGE, "unknown command '%s' (see rtcheck --help)", argv[1]);

@@ -78,7 +78,7 @@ public:
         const FunctionDecl *Key = F.Decl->getCanonicalDecl();
         if (Wrappers.count(Key) || !isThin(F.Decl))
           continue;
-        for (const SpelledCall &C : F.Calls) {
+        for (const SpelledCall &C : F.calls()) {
           std::string Api = Target(C);
           if (!Api.empty() && forwardsParameter(C, F.Decl)) {
             Wrappers[Key] = {&F, &C, Api};
@@ -90,7 +90,7 @@ public:
     }
 
     for (const FunctionFacts &F : TU.Functions)
-      for (const SpelledCall &C : F.Calls) {
+      for (const SpelledCall &C : F.calls()) {
         std::string Api = Target(C);
         if (Api.empty())
           continue;

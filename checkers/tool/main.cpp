@@ -2,6 +2,7 @@
 // One process checks the TUs it is given (kbuild's CHECK calls it once per
 // file) and prints one report for all of them.
 #include "core/Analysis.h"
+#include "core/ContextEngine.h"
 #include "emit/Emit.h"
 #include "tool/CommandLine.h"
 #include "clang/Basic/Diagnostic.h"
@@ -46,7 +47,7 @@ public:
 void dumpCalls(const TuFacts &TU) {
   for (const FunctionFacts &F : TU.Functions) {
     llvm::errs() << F.Name << ":\n";
-    for (const SpelledCall &C : F.Calls) {
+    for (const SpelledCall &C : F.calls()) {
       llvm::errs() << "  " << TU.SM.getSpellingLineNumber(C.Site) << ":";
       for (StringRef N : C.Names)
         llvm::errs() << " " << N;
@@ -68,6 +69,7 @@ public:
     if (Ctx.getDiagnostics().hasErrorOccurred())
       return; // an AST with errors would give findings nobody can trust
     TuFacts Facts(Ctx, Dead);
+    runContextEngine(Facts);
     if (DumpCalls)
       dumpCalls(Facts);
     for (const RuleInfo *R : Rules)

@@ -1,0 +1,76 @@
+//===- Context.h - the RT execution context at a program point --*- C++ -*-===//
+// The state of the dataflow (model: Clang's thread-safety analysis lock
+// sets): the contexts held at a point, each with where it began, so a finding
+// can tell the chain from the context's entry to the offending call.
+#ifndef RTCHECK_CORE_CONTEXT_H
+#define RTCHECK_CORE_CONTEXT_H
+
+#include "clang/AST/Decl.h"
+#include "clang/Basic/SourceLocation.h"
+#include <string>
+#include <vector>
+
+namespace rtcheck {
+
+enum class ContextKind {
+  RawLock,      ///< raw/bit/arch spinlock held
+  PreemptOff,   ///< preempt_disable() and friends
+  IrqOff,       ///< local_irq_disable()/save()
+  HardIrq,      ///< function runs as a hard-irq handler or IPI callback
+  Nmi,          ///< function runs as an NMI handler
+  BhOff,        ///< local_bh_disable(): a per-CPU lock on RT, not atomic
+  MigrateOff,   ///< migrate_disable(): preemptible
+  RtLock,       ///< spinlock_t/rwlock_t/local_lock_t held: preemptible on RT
+  SleepingLock, ///< mutex, rw_semaphore held
+};
+
+/// What RT's lockdep calls LD_WAIT_SPIN: nothing that sleeps on RT may run.
+inline bool isTrulyAtomic(ContextKind K) {
+  return K == ContextKind::RawLock || K == ContextKind::PreemptOff ||
+         K == ContextKind::IrqOff || K == ContextKind::HardIrq || K == ContextKind::Nmi;
+}
+
+/// A step of a finding's chain, in source terms.
+struct ChainStep {
+  clang::SourceLocation Loc;
+  std::string Function;
+  std::string Note;
+};
+
+struct HeldContext {
+  ContextKind Kind;
+  std::string Key;       ///< the lock as written ("&trie->lock"), or empty
+  std::string Api;       ///< what entered it: "raw_spin_lock_irqsave"
+  clang::SourceLocation Begin; ///< where, in this function (identity of the entry)
+  /// How it was entered, outermost first: a callee that returns with the lock
+  /// held, or the registration that makes a function a hard-irq handler.
+  std::vector<ChainStep> Origin;
+  bool Must = true;      ///< held on every path to this point
+  const clang::VarDecl *Guard = nullptr; ///< guard() variable that ends it
+  /// Given to the whole function by how it is registered (hard-irq handler,
+  /// IPI callback ...), not entered by its code.
+  bool FromEntry = false;
+  std::string Note;      ///< for FromEntry: "a hard-irq handler (not force-threaded)"
+
+  bool sameEntry(const HeldContext &O) const {
+    return Kind == O.Kind && Begin == O.Begin && Api == O.Api;
+  }
+};
+
+struct ContextState {
+  std::vector<HeldContext> Held;
+
+  /// The innermost truly atomic context held on every path, or null.
+  const HeldContext *trulyAtomic() const {
+    for (auto It = Held.rbegin(); It != Held.rend(); ++It)
+      if (It->Must && isTrulyAtomic(It->Kind))
+        return &*It;
+    return nullptr;
+  }
+};
+
+/// "raw_spin_lock_irqsave(&trie->lock)", for messages.
+std::string describe(const HeldContext &H);
+
+} // namespace rtcheck
+#endif

@@ -1,0 +1,450 @@
+#include "core/ContextEngine.h"
+#include "core/KernelApi.h"
+#include "clang/AST/Attr.h"
+#include "clang/AST/Expr.h"
+#include "clang/AST/ParentMapContext.h"
+#include "clang/Basic/Builtins.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+using namespace clang;
+
+namespace rtcheck {
+
+std::string describe(const HeldContext &H) {
+  if (H.FromEntry)
+    return H.Note;
+  std::string S = H.Api + "(" + H.Key + ")";
+  return S;
+}
+
+//===--- Reading the call as written ---------------------------------------===//
+
+// Splits "name(a, b(c, d), e)" at top-level commas of each parenthesised
+// group: {{a, b(c, d), e}}, and "guard(x)(y)" into {{x}, {y}}.
+static std::vector<std::vector<std::string>> argumentGroups(StringRef Text) {
+  std::vector<std::vector<std::string>> Groups;
+  size_t I = Text.find('(');
+  while (I != StringRef::npos && I < Text.size() && Text[I] == '(') {
+    std::vector<std::string> Args;
+    std::string Cur;
+    int Depth = 0;
+    size_t J = I + 1;
+    for (; J < Text.size(); ++J) {
+      char C = Text[J];
+      if (C == '(' || C == '[' || C == '{')
+        ++Depth;
+      else if ((C == ')' || C == ']' || C == '}') && Depth > 0)
+        --Depth;
+      else if (C == ')' && Depth == 0)
+        break;
+      if (C == ',' && Depth == 0) {
+        Args.push_back(StringRef(Cur).trim().str());
+        Cur.clear();
+        continue;
+      }
+      Cur += C;
+    }
+    Args.push_back(StringRef(Cur).trim().str());
+    Groups.push_back(std::move(Args));
+    I = J + 1;
+    while (I < Text.size() && (Text[I] == ' ' || Text[I] == '\t'))
+      ++I;
+  }
+  return Groups;
+}
+
+std::string spelledArgument(const SourceManager &SM, SourceLocation Site, int Index) {
+  if (Index < 0 || Site.isInvalid() || !Site.isFileID())
+    return "";
+  bool Invalid = false;
+  StringRef Buf = SM.getBufferData(SM.getFileID(Site), &Invalid);
+  if (Invalid)
+    return "";
+  StringRef Text = Buf.substr(SM.getFileOffset(Site), 512);
+  StringRef Name = Text.take_while([](char C) { return isalnum((unsigned char)C) || C == '_'; });
+  auto Groups = argumentGroups(Text);
+  if (Groups.empty())
+    return "";
+  // guard(raw_spinlock)(&l) names the lock in its second group,
+  // scoped_guard(raw_spinlock, &l) as its second argument.
+  if (Name == "guard" && Groups.size() > 1)
+    return Groups[1].empty() ? "" : Groups[1][0];
+  if (Name == "scoped_guard" || Name == "scoped_cond_guard")
+    return Groups[0].size() > 1 ? Groups[0][1] : "";
+  return (size_t)Index < Groups[0].size() ? Groups[0][Index] : "";
+}
+
+std::optional<SleepOp> sleepOp(const SpelledCall &C) {
+  const ApiEntry *A = lookupApi(C.ApiName);
+  if (!A || !C.Representative)
+    return std::nullopt;
+  std::string Op = C.ApiName.str();
+  switch (A->Effect) {
+  case ApiEffect::ALLOCATES:
+    return SleepOp{Op, "allocates memory (the allocator takes sleeping locks on "
+                       "PREEMPT_RT, whatever the GFP flags)"};
+  case ApiEffect::FREES:
+    return SleepOp{Op, "frees memory (the allocator takes sleeping locks on PREEMPT_RT)"};
+  case ApiEffect::RT_LOCK:
+  case ApiEffect::RT_TRYLOCK:
+    return SleepOp{Op, A->Why.str() + ", which sleeps on PREEMPT_RT"};
+  case ApiEffect::SLEEPING_LOCK:
+  case ApiEffect::SLEEPS:
+  case ApiEffect::SLEEPS_ON_RT:
+    return SleepOp{Op, A->Why.str()};
+  default:
+    return std::nullopt;
+  }
+}
+
+//===--- The dataflow ------------------------------------------------------===//
+
+namespace {
+
+std::optional<ContextKind> enters(ApiEffect E) {
+  switch (E) {
+  case ApiEffect::RAW_LOCK: return ContextKind::RawLock;
+  case ApiEffect::PREEMPT_OFF: return ContextKind::PreemptOff;
+  case ApiEffect::IRQ_OFF: return ContextKind::IrqOff;
+  case ApiEffect::BH_OFF: return ContextKind::BhOff;
+  case ApiEffect::MIGRATE_OFF: return ContextKind::MigrateOff;
+  case ApiEffect::RT_LOCK: return ContextKind::RtLock;
+  case ApiEffect::SLEEPING_LOCK: return ContextKind::SleepingLock;
+  default: return std::nullopt;
+  }
+}
+
+std::optional<ContextKind> leaves(ApiEffect E) {
+  switch (E) {
+  case ApiEffect::RAW_UNLOCK: return ContextKind::RawLock;
+  case ApiEffect::PREEMPT_ON: return ContextKind::PreemptOff;
+  case ApiEffect::IRQ_ON: return ContextKind::IrqOff;
+  case ApiEffect::BH_ON: return ContextKind::BhOff;
+  case ApiEffect::MIGRATE_ON: return ContextKind::MigrateOff;
+  case ApiEffect::RT_UNLOCK: return ContextKind::RtLock;
+  case ApiEffect::SLEEPING_UNLOCK: return ContextKind::SleepingLock;
+  default: return std::nullopt;
+  }
+}
+
+std::optional<ContextKind> trylockKind(ApiEffect E) {
+  return E == ApiEffect::RAW_TRYLOCK ? std::optional<ContextKind>(ContextKind::RawLock)
+                                     : std::nullopt;
+}
+
+// Removes the innermost context of Kind, preferring the same lock; false if
+// none is held (the function releases what its caller took).
+bool release(ContextState &S, ContextKind Kind, StringRef Key) {
+  auto Match = S.Held.rend();
+  for (auto It = S.Held.rbegin(); It != S.Held.rend(); ++It)
+    if (It->Kind == Kind && !It->FromEntry) {
+      if (It->Key == Key) {
+        Match = It;
+        break;
+      }
+      if (Match == S.Held.rend())
+        Match = It;
+    }
+  if (Match == S.Held.rend())
+    return false;
+  S.Held.erase(std::next(Match).base());
+  return true;
+}
+
+// Merge at a join point: contexts held on only some paths become "may".
+void join(ContextState &Into, const ContextState &From) {
+  for (HeldContext &H : Into.Held) {
+    auto It = std::find_if(From.Held.begin(), From.Held.end(),
+                           [&](const HeldContext &O) { return O.sameEntry(H); });
+    H.Must = H.Must && It != From.Held.end() && It->Must;
+  }
+  for (const HeldContext &O : From.Held)
+    if (std::none_of(Into.Held.begin(), Into.Held.end(),
+                     [&](const HeldContext &H) { return H.sameEntry(O); })) {
+      Into.Held.push_back(O);
+      Into.Held.back().Must = false;
+    }
+}
+
+bool sameState(const ContextState &A, const ContextState &B) {
+  if (A.Held.size() != B.Held.size())
+    return false;
+  for (size_t I = 0; I < A.Held.size(); ++I)
+    if (!A.Held[I].sameEntry(B.Held[I]) || A.Held[I].Must != B.Held[I].Must)
+      return false;
+  return true;
+}
+
+// The variable a guard()/scoped_guard() constructor call initialises.
+const VarDecl *guardVariable(const CallExpr *C, ASTContext &Ctx) {
+  DynTypedNodeList Parents = Ctx.getParents(*C);
+  while (!Parents.empty()) {
+    if (const auto *VD = Parents[0].get<VarDecl>())
+      return VD->hasAttr<CleanupAttr>() ? VD : nullptr;
+    if (!Parents[0].get<ImplicitCastExpr>() && !Parents[0].get<ParenExpr>())
+      return nullptr;
+    Parents = Ctx.getParents(Parents[0]);
+  }
+  return nullptr;
+}
+
+// The trylock whose success a branch tests, and on which edge it succeeds.
+const CallExpr *testedTrylock(const CFGBlock &B, const FunctionCfg &Cfg, bool &OnFalseEdge) {
+  const auto *E = dyn_cast_or_null<Expr>(B.getTerminatorCondition());
+  OnFalseEdge = false;
+  while (E) {
+    E = E->IgnoreParenImpCasts();
+    if (const auto *U = dyn_cast<UnaryOperator>(E); U && U->getOpcode() == UO_LNot) {
+      OnFalseEdge = !OnFalseEdge;
+      E = U->getSubExpr();
+      continue;
+    }
+    if (const auto *C = dyn_cast<CallExpr>(E)) {
+      // likely()/unlikely() are __builtin_expect(!!(x), 1)
+      if (C->getBuiltinCallee() == Builtin::BI__builtin_expect && C->getNumArgs() > 0) {
+        E = C->getArg(0);
+        continue;
+      }
+      auto It = Cfg.CallIndex.find(C);
+      if (It == Cfg.CallIndex.end())
+        return nullptr;
+      const ApiEntry *A = lookupApi(Cfg.Calls[It->second].ApiName);
+      return A && trylockKind(A->Effect) ? C : nullptr;
+    }
+    return nullptr;
+  }
+  return nullptr;
+}
+
+class FunctionDataflow {
+public:
+  FunctionDataflow(TuFacts &TU, FunctionFacts &F) : TU(TU), F(F), SM(TU.SM) {}
+
+  /// Runs to a fixpoint from Entry; fills StateBefore when Record is set.
+  /// Returns the function's effect (what it returns holding or released).
+  FunctionEffect run(const ContextState &Entry, bool Record) {
+    FunctionEffect Effect;
+    if (Record)
+      F.StateBefore.assign(F.calls().size(), ContextState());
+    if (!F.Cfg.Graph) { // no CFG: every call runs in the entry context
+      if (Record)
+        for (ContextState &S : F.StateBefore)
+          S = Entry;
+      return Effect;
+    }
+    const CFG &G = *F.Cfg.Graph;
+    std::vector<std::optional<ContextState>> In(G.getNumBlockIDs());
+    In[G.getEntry().getBlockID()] = Entry;
+    std::vector<const CFGBlock *> Work{&G.getEntry()};
+    unsigned Budget = 64 * G.getNumBlockIDs() + 64; // never loop forever
+    std::optional<ContextState> AtExit;
+    while (!Work.empty() && Budget--) {
+      const CFGBlock *B = Work.back();
+      Work.pop_back();
+      ContextState S = *In[B->getBlockID()];
+      transfer(*B, S, Effect, Record);
+      if (B == &G.getExit()) {
+        AtExit = S;
+        continue;
+      }
+      bool OnFalseEdge = false;
+      const CallExpr *Try = testedTrylock(*B, F.Cfg, OnFalseEdge);
+      unsigned I = 0;
+      for (const CFGBlock::AdjacentBlock &Succ : B->succs()) {
+        unsigned Index = I++;
+        const CFGBlock *T = Succ.getReachableBlock();
+        if (!T)
+          T = Succ.getPossiblyUnreachableBlock();
+        if (!T || !F.Cfg.takesEdge(*B, Index))
+          continue;
+        ContextState Out = S;
+        if (Try && Index == (OnFalseEdge ? 1u : 0u))
+          enter(Out, *Try, ContextKind::RawLock, nullptr);
+        std::optional<ContextState> &Dest = In[T->getBlockID()];
+        if (!Dest) {
+          Dest = std::move(Out);
+        } else {
+          ContextState Merged = *Dest;
+          join(Merged, Out);
+          if (sameState(Merged, *Dest))
+            continue;
+          Dest = std::move(Merged);
+        }
+        Work.push_back(T);
+      }
+    }
+    if (AtExit)
+      for (const HeldContext &H : AtExit->Held)
+        if (H.Must && !H.FromEntry && !H.Guard)
+          Effect.Acquired.push_back(H);
+    return Effect;
+  }
+
+private:
+  TuFacts &TU;
+  FunctionFacts &F;
+  const SourceManager &SM;
+
+  void enter(ContextState &S, const CallExpr &C, ContextKind Kind, const ApiEntry *A) {
+    unsigned Index = F.Cfg.CallIndex.lookup(&C);
+    const SpelledCall &Sp = F.calls()[Index];
+    HeldContext H;
+    H.Kind = Kind;
+    H.Api = Sp.ApiName.str();
+    // guard(raw_spinlock)(&l) calls class_raw_spinlock_constructor(): say
+    // what was written.
+    StringRef Class = Sp.ApiName;
+    if (!Sp.Names.empty() && (Sp.Names[0] == "guard" || Sp.Names[0] == "scoped_guard") &&
+        Class.consume_front("class_") && Class.consume_back("_constructor"))
+      H.Api = (Sp.Names[0] + "(" + Class + ")").str();
+    H.Begin = Sp.Site;
+    const ApiEntry *Entry = A ? A : lookupApi(Sp.ApiName);
+    H.Key = Entry ? spelledArgument(SM, Sp.Site, Entry->Arg) : "";
+    H.Guard = guardVariable(&C, TU.Ctx);
+    S.Held.push_back(std::move(H));
+  }
+
+  void applyCall(ContextState &S, const SpelledCall &C, FunctionEffect &Effect) {
+    if (const ApiEntry *A = lookupApi(C.ApiName)) {
+      if (!C.Representative)
+        return;
+      if (auto K = enters(A->Effect))
+        enter(S, *C.Call, *K, A);
+      else if (auto K = leaves(A->Effect))
+        if (!release(S, *K, spelledArgument(SM, C.Site, A->Arg)) &&
+            std::find(Effect.Released.begin(), Effect.Released.end(), *K) ==
+                Effect.Released.end())
+          Effect.Released.push_back(*K);
+      return;
+    }
+    const FunctionFacts *Callee = TU.callee(C);
+    if (!Callee || Callee == &F)
+      return;
+    for (ContextKind K : Callee->Effect.Released)
+      if (!release(S, K, "") &&
+          std::find(Effect.Released.begin(), Effect.Released.end(), K) == Effect.Released.end())
+        Effect.Released.push_back(K);
+    for (const HeldContext &Inner : Callee->Effect.Acquired) {
+      HeldContext H = Inner;
+      H.Origin.insert(H.Origin.begin(),
+                      {Inner.Begin, Callee->Name, describe(Inner) + " in " + Callee->Name +
+                                                      "(), which returns holding it"});
+      H.Begin = C.Site;
+      H.Api = Callee->Name;
+      H.Must = true;
+      S.Held.push_back(std::move(H));
+    }
+  }
+
+  void transfer(const CFGBlock &B, ContextState &S, FunctionEffect &Effect, bool Record) {
+    for (const CFGElement &E : B) {
+      if (auto L = E.getAs<CFGLifetimeEnds>()) {
+        const VarDecl *VD = L->getVarDecl();
+        llvm::erase_if(S.Held, [&](const HeldContext &H) { return H.Guard == VD; });
+        continue;
+      }
+      auto St = E.getAs<CFGStmt>();
+      if (!St)
+        continue;
+      const auto *C = dyn_cast<CallExpr>(St->getStmt());
+      if (!C)
+        continue;
+      auto It = F.Cfg.CallIndex.find(C);
+      if (It == F.Cfg.CallIndex.end())
+        continue;
+      if (Record)
+        F.StateBefore[It->second] = S;
+      const SpelledCall &Sp = F.calls()[It->second];
+      const ApiEntry *A = lookupApi(Sp.ApiName);
+      if (A && trylockKind(A->Effect))
+        continue; // entered on the success edge only
+      applyCall(S, Sp, Effect);
+    }
+  }
+};
+
+// Sleep sites of F: operations reached while F itself is not truly atomic,
+// directly or through a TU callee. Bounded: a few sites per function.
+constexpr size_t MaxSleepSites = 4;
+constexpr size_t MaxChainDepth = 8;
+
+bool ownAtomic(const ContextState &S) {
+  for (const HeldContext &H : S.Held)
+    if (H.Must && !H.FromEntry && isTrulyAtomic(H.Kind))
+      return true;
+  return false;
+}
+
+std::vector<SleepSite> sleepSites(const TuFacts &TU, const FunctionFacts &F) {
+  std::vector<SleepSite> Out;
+  for (size_t I = 0; I < F.calls().size() && Out.size() < MaxSleepSites; ++I) {
+    const SpelledCall &C = F.calls()[I];
+    if (ownAtomic(F.StateBefore[I]))
+      continue; // reported inside F
+    if (auto Op = sleepOp(C)) {
+      Out.push_back({C.Site, F.Name, Op->Op, Op->Why, {}});
+      continue;
+    }
+    const FunctionFacts *Callee = TU.callee(C);
+    if (!Callee || Callee == &F)
+      continue;
+    for (const SleepSite &Inner : Callee->MaySleep) {
+      if (Inner.Path.size() >= MaxChainDepth || Out.size() >= MaxSleepSites)
+        break;
+      SleepSite S = Inner;
+      S.Path.insert(S.Path.begin(), {C.Site, F.Name, "calls " + Callee->Name + "()"});
+      Out.push_back(std::move(S));
+    }
+  }
+  return Out;
+}
+
+bool sameSites(const std::vector<SleepSite> &A, const std::vector<SleepSite> &B) {
+  if (A.size() != B.size())
+    return false;
+  for (size_t I = 0; I < A.size(); ++I)
+    if (A[I].Loc != B[I].Loc || A[I].Path.size() != B[I].Path.size())
+      return false;
+  return true;
+}
+
+} // namespace
+
+void runContextEngine(TuFacts &TU) {
+  // 1. What each function returns holding: lock wrappers, to a fixpoint.
+  constexpr int MaxRounds = 4;
+  for (int Round = 0; Round < MaxRounds; ++Round) {
+    bool Changed = false;
+    for (FunctionFacts &F : TU.Functions) {
+      FunctionEffect E = FunctionDataflow(TU, F).run(ContextState(), false);
+      if (!(E == F.Effect)) {
+        F.Effect = std::move(E);
+        Changed = true;
+      }
+    }
+    if (!Changed)
+      break;
+  }
+  // 2. The context of every call, from the function's entry contexts.
+  findEntryContexts(TU);
+  for (FunctionFacts &F : TU.Functions) {
+    ContextState Entry;
+    Entry.Held = F.EntryContexts;
+    FunctionDataflow(TU, F).run(Entry, true);
+  }
+  // 3. What may sleep below each function, to a fixpoint (bounded depth).
+  for (size_t Round = 0; Round <= MaxChainDepth; ++Round) {
+    bool Changed = false;
+    for (FunctionFacts &F : TU.Functions) {
+      std::vector<SleepSite> Sites = sleepSites(TU, F);
+      if (!sameSites(Sites, F.MaySleep)) {
+        F.MaySleep = std::move(Sites);
+        Changed = true;
+      }
+    }
+    if (!Changed)
+      break;
+  }
+}
+
+} // namespace rtcheck

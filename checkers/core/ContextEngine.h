@@ -1,0 +1,34 @@
+//===- ContextEngine.h - RT contexts over a TU's functions ------*- C++ -*-===//
+// A forward dataflow over each function's CFG (model: Clang's thread-safety
+// analysis) whose state is the set of contexts held (Context.h), with a join
+// at merges: a context held on only some incoming paths is kept as "may".
+// Summaries to a fixpoint over the TU's call graph: what a function returns
+// holding (lock wrappers), and what in it may sleep on RT (for its callers).
+#ifndef RTCHECK_CORE_CONTEXTENGINE_H
+#define RTCHECK_CORE_CONTEXTENGINE_H
+
+#include "core/Analysis.h"
+#include <optional>
+
+namespace rtcheck {
+
+/// Fills StateBefore, EntryContexts, Effect and MaySleep of every function.
+void runContextEngine(TuFacts &TU);
+
+/// Registrations that make a function start in a truly atomic context.
+void findEntryContexts(TuFacts &TU);
+
+/// An operation that sleeps on PREEMPT_RT, as the API table describes it.
+struct SleepOp {
+  std::string Op;  ///< the name as written: "kmalloc"
+  std::string Why; ///< "allocates memory ..."
+};
+std::optional<SleepOp> sleepOp(const SpelledCall &C);
+
+/// Argument Index of the invocation written at Site ("spin_lock(&l)" -> "&l"),
+/// as text; guard(class)(lock) and scoped_guard(class, lock) give the lock.
+std::string spelledArgument(const clang::SourceManager &SM, clang::SourceLocation Site,
+                            int Index);
+
+} // namespace rtcheck
+#endif

@@ -1,0 +1,89 @@
+//===- AtomicSleep.cpp - rt-atomic-sleep ----------------------------------===//
+// Something that sleeps on PREEMPT_RT (any allocation, spinlock_t/rwlock_t/
+// local_lock_t, mutexes, waits ...) reached in truly atomic context: under a
+// raw spinlock, with preemption or interrupts disabled, in hard-irq or NMI
+// context. Reported at the sleeping call, with the chain from where the
+// atomic section began (possibly in a caller, or the registration that makes
+// a function a hard-irq handler). The context engine does the work.
+// Docs: docs/rules/rt-atomic-sleep.md
+#include "core/Analysis.h"
+#include "core/ContextEngine.h"
+#include "llvm/ADT/DenseSet.h"
+
+using namespace clang;
+
+namespace rtcheck {
+namespace {
+
+const char *const RuleId = "rt-atomic-sleep";
+
+std::string contextPhrase(const HeldContext &H) {
+  switch (H.Kind) {
+  case ContextKind::RawLock:
+    return "under " + describe(H);
+  case ContextKind::PreemptOff:
+    return "with preemption disabled by " + describe(H);
+  case ContextKind::IrqOff:
+    return "with interrupts disabled by " + describe(H);
+  case ContextKind::HardIrq:
+  case ContextKind::Nmi:
+    return "in " + std::string(H.Kind == ContextKind::Nmi ? "NMI" : "hard-irq") +
+           " context: " + H.Note;
+  default:
+    return describe(H);
+  }
+}
+
+class AtomicSleep : public Rule {
+public:
+  void check(const TuFacts &TU, FindingSink &Out) override {
+    llvm::DenseSet<unsigned> Reported; // one finding per sleeping call
+    for (const FunctionFacts &F : TU.Functions)
+      for (size_t I = 0; I < F.calls().size(); ++I) {
+        const HeldContext *Atomic = F.StateBefore[I].trulyAtomic();
+        if (!Atomic)
+          continue;
+        const SpelledCall &C = F.calls()[I];
+        std::vector<ChainStep> Chain = Atomic->Origin;
+        Chain.push_back({Atomic->Begin, Atomic->FromEntry ? "" : F.Name,
+                         Atomic->FromEntry ? Atomic->Note
+                                           : describe(*Atomic) + " enters truly atomic context"});
+        if (auto Op = sleepOp(C)) {
+          if (Reported.insert(C.Site.getRawEncoding()).second)
+            report(TU, Out, C.Site, F.Name, Op->Op, Op->Why, *Atomic, Chain);
+          continue;
+        }
+        const FunctionFacts *Callee = TU.callee(C);
+        if (!Callee)
+          continue;
+        for (const SleepSite &S : Callee->MaySleep) {
+          if (!Reported.insert(S.Loc.getRawEncoding()).second)
+            continue;
+          std::vector<ChainStep> Full = Chain;
+          Full.push_back({C.Site, F.Name, "calls " + Callee->Name + "()"});
+          Full.insert(Full.end(), S.Path.begin(), S.Path.end());
+          report(TU, Out, S.Loc, S.Function, S.Op, S.Why, *Atomic, Full);
+        }
+      }
+  }
+
+private:
+  void report(const TuFacts &TU, FindingSink &Out, SourceLocation Loc, StringRef Function,
+              StringRef Op, StringRef Why, const HeldContext &Atomic,
+              const std::vector<ChainStep> &Chain) {
+    std::string Msg = Op.str() + "() " + Why.str() + ": called in truly atomic context on "
+                      "PREEMPT_RT, " + contextPhrase(Atomic);
+    rtcheck_fix Fix{RTCHECK_FIX_NONE,
+                    "no automatic conversion yet: move the operation out of the atomic "
+                    "section, preallocate, or make the lock a spinlock_t if no truly atomic "
+                    "user needs it (see docs/rules/rt-atomic-sleep.md)",
+                    nullptr};
+    Out.report(RuleId, RTCHECK_WARNING, TU.SM, Loc, Function, Msg, Chain, Fix);
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Rule> createAtomicSleep() { return std::make_unique<AtomicSleep>(); }
+
+} // namespace rtcheck

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rtcheck-sweep: "rtcheck sweep", the tree-wide run (docs/sweep.md).
+ *
+ * Lists the translation units under the requested paths with their exact
+ * compiler commands (compile_commands.json, or kbuild's "make -n"), runs
+ * rtcheck-clang on each of them in parallel under time and memory limits,
+ * and writes findings.json, report.txt and failures.txt under --out.
+ *
+ * Exit status (design.md §3): 0 ok (failed TUs do not fail the sweep),
+ * 2 usage error, 3 input error (no build dir, no TU, every TU failed),
+ * 4 internal error. Errors are one line: "rtcheck: error: ...".
+ */
+#include "sweep.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: rtcheck sweep [--build DIR] [--jobs N] [--out DIR] [--timeout SEC]\n"
+	"                     [--mem-mb MB] [--rules ID,...] [PATH...]\n"
+	"Checks every translation unit under PATH (directories or .c files relative to\n"
+	"the kernel source root; default: the whole tree) and writes findings.json,\n"
+	"report.txt and failures.txt under --out.\n"
+	"  --build DIR     configured kernel build directory (default: the prepared\n"
+	"                  Linux 6.12 PREEMPT_RT tree of rtcheck prepare-tree)\n"
+	"  --jobs N, -j N  parallel TUs (default: the number of CPUs)\n"
+	"  --out DIR       output directory (default: ./rtcheck-out)\n"
+	"  --timeout SEC   wall-time limit per TU, 0: none (default: 300)\n"
+	"  --mem-mb MB     address-space limit per TU, 0: none (default: 4096)\n"
+	"  --rules ID,...  run only these rules\n";
+
+static const char *const known_rules[] = {
+#define RTCHECK_RULE(cls, id, severity, title) id,
+#include "rtcheck/rules.def"
+#undef RTCHECK_RULE
+};
+
+static int die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("rtcheck: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+/* Where the rtcheck checkout is: the launcher exports RTCHECK_HOME. */
+static void find_home(char *home, size_t len, const char *exe_dir)
+{
+	const char *h = getenv("RTCHECK_HOME");
+
+	if (h && *h)
+		snprintf(home, len, "%s", h);
+	else
+		snprintf(home, len, "%s/..", exe_dir);	/* build/rtcheck-sweep */
+}
+
+/* The default build directory: prepare-tree's output for 6.12 rt. */
+static int default_build(const char *home, char *buf, size_t len)
+{
+	char cmd[PATH_MAX + 64];
+	FILE *p;
+	int ok;
+
+	snprintf(cmd, sizeof(cmd), "'%s/scripts/prepare-tree' --version 6.12 --config rt", home);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	ok = fgets(buf, len, p) != NULL;
+	if (pclose(p) != 0 || !ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int parse_long(const char *opt, const char *val, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(val, &end, 10);
+	if (!*val || *end || errno)
+		return die(EXIT_USAGE, "%s: '%s' is not a number", opt, val);
+	if (v < min || v > max)
+		return die(EXIT_USAGE, "%s: %ld is out of range (%ld..%ld)", opt, v, min, max);
+	*out = v;
+	return 0;
+}
+
+static int check_rules(const char *rules)
+{
+	char *copy = xstrdup(rules), *save = NULL, *id;
+	size_t i;
+
+	for (id = strtok_r(copy, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof(known_rules) / sizeof(known_rules[0]); i++)
+			if (!strcmp(id, known_rules[i]))
+				break;
+		if (i == sizeof(known_rules) / sizeof(known_rules[0])) {
+			die(EXIT_USAGE, "unknown rule '%s'", id);
+			free(copy);
+			return -1;
+		}
+	}
+	free(copy);
+	return 0;
+}
+
+/* A PATH argument: relative to the source root (or, failing that, to the
+ * current directory), or absolute; inside the tree; a directory or a .c file. */
+static int add_path(struct sweep *sw, const char *arg)
+{
+	size_t srclen = strlen(sw->kb.src);
+	char joined[PATH_MAX], abs[PATH_MAX];
+	struct sweep_path *p;
+	struct stat st;
+	int found;
+
+	snprintf(joined, sizeof(joined), "%s/%s", sw->kb.src, arg);
+	found = arg[0] != '/' && realpath(joined, abs);
+	if (!found)
+		found = realpath(arg, abs) != NULL;
+	if (!found)
+		return die(EXIT_INPUT, "%s: no such file or directory in %s", arg, sw->kb.src);
+	if (strncmp(abs, sw->kb.src, srclen) || (abs[srclen] != '/' && abs[srclen]))
+		return die(EXIT_INPUT, "%s: outside the kernel tree %s", arg, sw->kb.src);
+	if (stat(abs, &st))
+		return die(EXIT_INPUT, "%s: %s", arg, strerror(errno));
+	if (!S_ISDIR(st.st_mode) &&
+	    !(S_ISREG(st.st_mode) && strlen(abs) > 2 && !strcmp(abs + strlen(abs) - 2, ".c")))
+		return die(EXIT_INPUT, "%s: not a directory or a .c file", arg);
+	p = &sw->paths[sw->npaths++];
+	p->rel = xstrdup(abs[srclen] ? abs + srclen + 1 : "");
+	p->is_dir = S_ISDIR(st.st_mode);
+	if (!p->rel[0])
+		sw->npaths = 0;	/* the source root: the whole tree */
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *build = NULL, *out = "rtcheck-out";
+	char build_buf[PATH_MAX], home[PATH_MAX], exe[PATH_MAX], err[1024], ccjson[PATH_MAX + 32];
+	char tudir[PATH_MAX + 8];
+	const char **args = xmalloc(argc * sizeof(*args));
+	struct sweep sw;
+	struct tu_list list = { 0 };
+	size_t nfindings = 0, nfailed = 0, ok = 0, i;
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN), timeout = 300, mem_mb = 4096, v;
+	int nargs = 0, status = EXIT_OK, whole_tree = 0;
+	ssize_t n;
+
+	memset(&sw, 0, sizeof(sw));
+	if (jobs < 1)
+		jobs = 1;
+	for (i = 1; i < (size_t)argc; i++) {
+		const char *a = argv[i], *val = NULL, *eq;
+		char name[32];
+
+		if (!strcmp(a, "--")) {
+			for (i++; i < (size_t)argc; i++)
+				args[nargs++] = argv[i];
+			break;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		}
+		if (!strcmp(a, "--version")) {
+			puts("rtcheck " RTCHECK_VERSION);
+			return EXIT_OK;
+		}
+		if (a[0] != '-' || !a[1]) {
+			args[nargs++] = a;
+			continue;
+		}
+		/* -j N, -jN, --opt VALUE, --opt=VALUE */
+		if (!strncmp(a, "-j", 2) && a[2] != '-') {
+			snprintf(name, sizeof(name), "--jobs");
+			val = a[2] ? a + 2 : NULL;
+		} else {
+			eq = strchr(a, '=');
+			snprintf(name, sizeof(name), "%.*s", (int)(eq ? eq - a : (long)strlen(a)), a);
+			val = eq ? eq + 1 : NULL;
+		}
+		if (strcmp(name, "--build") && strcmp(name, "--jobs") && strcmp(name, "--out") &&
+		    strcmp(name, "--timeout") && strcmp(name, "--mem-mb") && strcmp(name, "--rules"))
+			return die(EXIT_USAGE, "unknown option '%s' (see rtcheck sweep --help)", a);
+		if (!val) {
+			if (i + 1 == (size_t)argc)
+				return die(EXIT_USAGE, "%s needs a value", name);
+			val = argv[++i];
+		}
+		if (!strcmp(name, "--build")) {
+			build = val;
+		} else if (!strcmp(name, "--out")) {
+			if (!*val)
+				return die(EXIT_USAGE, "--out needs a directory");
+			out = val;
+		} else if (!strcmp(name, "--rules")) {
+			if (check_rules(val))
+				return EXIT_USAGE;
+			sw.rules = val;
+		} else if (!strcmp(name, "--jobs")) {
+			if (parse_long(name, val, 1, 1024, &v))
+				return EXIT_USAGE;
+			jobs = v;
+		} else if (!strcmp(name, "--timeout")) {
+			if (parse_long(name, val, 0, 7 * 86400, &v))
+				return EXIT_USAGE;
+			timeout = v;
+		} else {
+			if (parse_long(name, val, 0, 1L << 30, &v))
+				return EXIT_USAGE;
+			if (v && v < 256)
+				return die(EXIT_USAGE, "--mem-mb: %ld MB is too little for clang "
+					   "(at least 256, or 0 for no limit)", v);
+			mem_mb = v;
+		}
+	}
+	sw.jobs = jobs;
+	sw.timeout = timeout;
+	sw.mem_mb = mem_mb;
+
+	/* rtcheck-clang sits beside us in build/. */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return die(EXIT_INTERNAL, "cannot find my own executable: %s", strerror(errno));
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(sw.tool, sizeof(sw.tool), "%s/rtcheck-clang", exe);
+	if (access(sw.tool, X_OK))
+		return die(EXIT_INTERNAL, "%s: %s (build rtcheck first)", sw.tool, strerror(errno));
+	find_home(home, sizeof(home), exe);
+
+	if (!build) {
+		if (default_build(home, build_buf, sizeof(build_buf)))
+			return die(EXIT_INPUT, "cannot prepare the default tree (scripts/prepare-tree)");
+		build = build_buf;
+	}
+	if (kbuild_locate(build, &sw.kb, err, sizeof(err)))
+		return die(EXIT_INPUT, "%s", err);
+
+	sw.paths = xmalloc((nargs + 1) * sizeof(*sw.paths));
+	for (i = 0; i < (size_t)nargs; i++) {
+		if (add_path(&sw, args[i]))
+			return EXIT_INPUT;
+		whole_tree |= !sw.npaths;
+	}
+	if (whole_tree)
+		sw.npaths = 0;
+
+	if (mkdir_p(out) || !realpath(out, sw.out))
+		return die(EXIT_INPUT, "%s: cannot create the output directory: %s", out,
+			   strerror(errno));
+	if (!strcmp(sw.out, sw.kb.build) || !strcmp(sw.out, sw.kb.src))
+		return die(EXIT_USAGE, "--out %s: not the build or source directory itself", out);
+	snprintf(tudir, sizeof(tudir), "%s/tu", sw.out);
+	if (mkdir_p(tudir))
+		return die(EXIT_INPUT, "%s: %s", tudir, strerror(errno));
+
+	sw.started = now_seconds();
+	snprintf(ccjson, sizeof(ccjson), "%s/compile_commands.json", sw.kb.build);
+	if (access(ccjson, R_OK) == 0 ?
+	    tus_from_compile_commands(&sw, ccjson, &list, err, sizeof(err)) :
+	    tus_from_kbuild(&sw, &list, err, sizeof(err)))
+		return die(EXIT_INPUT, "%s", err);
+	if (tus_finish(&sw, &list, err, sizeof(err)))
+		return die(EXIT_INTERNAL, "%s", err);
+	if (isatty(2))
+		fprintf(stderr, "rtcheck: sweep: %zu TUs (commands from %s in %.1f s), %d jobs\n",
+			list.n, list.origin, now_seconds() - sw.started, sw.jobs);
+
+	if (list.n && run_tus(&sw, &list, err, sizeof(err)))
+		status = die(EXIT_INTERNAL, "%s", err);
+	sw.seconds = now_seconds() - sw.started;
+	if (write_reports(&sw, &list, &nfindings, err, sizeof(err)))
+		return die(EXIT_INTERNAL, "%s", err);
+	for (i = 0; i < list.n; i++) {
+		ok += list.v[i].state == TU_OK;
+		nfailed += list.v[i].state == TU_FAILED;
+	}
+	if (status)
+		return status;
+	if (sw.interrupted)
+		return die(128 + sw.interrupted, "interrupted: partial report in %s/report.txt",
+			   sw.out);
+	if (!list.n)
+		return die(EXIT_INPUT, "no translation unit to check (commands from %s)",
+			   list.origin);
+	printf("rtcheck: sweep: %zu TUs, %zu analysed, %zu failed, %zu finding%s in %.1f s: "
+	       "%s/report.txt\n", list.n, ok, nfailed, nfindings, nfindings == 1 ? "" : "s",
+	       sw.seconds, sw.out);
+	fflush(stdout);
+	if (!ok)
+		return die(EXIT_INPUT, "every TU failed (see %s/failures.txt)", sw.out);
+	tus_free(&list);
+	free(args);
+	return EXIT_OK;
+}

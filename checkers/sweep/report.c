@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The outputs of a sweep under --out: findings.json (design.md §4, the jsonl
+ * lines of every TU in path order, a finding reported by several TUs through
+ * a header once), report.txt (summary, counts per rule and per subsystem,
+ * the text of every finding as rtcheck-clang printed it, the failures) and
+ * failures.txt.
+ */
+#include "sweep.h"
+#include "json.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct count {
+	char *name;
+	long n;
+};
+
+struct counts {
+	struct count *v;
+	size_t n, cap;
+};
+
+static void count_add(struct counts *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		if (!strcmp(c->v[i].name, name)) {
+			c->v[i].n++;
+			return;
+		}
+	}
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->v = realloc(c->v, c->cap * sizeof(*c->v));
+		if (!c->v) {
+			fputs("rtcheck: error: out of memory\n", stderr);
+			exit(EXIT_INTERNAL);
+		}
+	}
+	c->v[c->n].name = xstrdup(name);
+	c->v[c->n].n = 1;
+	c->n++;
+}
+
+static int by_count_desc(const void *a, const void *b)
+{
+	const struct count *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static void counts_free(struct counts *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->v[i].name);
+	free(c->v);
+}
+
+/* A set of strings (the finding lines already taken): open addressing. */
+struct strset {
+	const char **slot;
+	size_t cap, n;
+};
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* Adds s (not copied); 1 if it was new, 0 if already there. */
+static int strset_add(struct strset *set, const char *s)
+{
+	size_t i;
+
+	if ((set->n + 1) * 2 > set->cap) {
+		struct strset bigger = { NULL, set->cap ? set->cap * 2 : 1024, 0 };
+
+		bigger.slot = calloc(bigger.cap, sizeof(*bigger.slot));
+		if (!bigger.slot) {
+			fputs("rtcheck: error: out of memory\n", stderr);
+			exit(EXIT_INTERNAL);
+		}
+		for (i = 0; i < set->cap; i++)
+			if (set->slot[i])
+				strset_add(&bigger, set->slot[i]);
+		free(set->slot);
+		*set = bigger;
+	}
+	for (i = hash(s) & (set->cap - 1); set->slot[i]; i = (i + 1) & (set->cap - 1))
+		if (!strcmp(set->slot[i], s))
+			return 0;
+	set->slot[i] = s;
+	set->n++;
+	return 1;
+}
+
+/* kernel/bpf/core.c -> kernel/bpf; init/main.c -> init. */
+static void subsystem(const char *file, char *buf, size_t len)
+{
+	const char *first = strchr(file, '/'), *second = first ? strchr(first + 1, '/') : NULL;
+	size_t n = second ? (size_t)(second - file) : first ? (size_t)(first - file) : strlen(file);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, file, n);
+	buf[n] = '\0';
+}
+
+/* Copies the file at path to out; 0 or -1 (errno). */
+static int copy_file(FILE *out, const char *path)
+{
+	size_t len;
+	char *text = read_file(path, &len);
+
+	if (!text)
+		return -1;
+	fwrite(text, 1, len, out);
+	if (len && text[len - 1] != '\n')
+		fputc('\n', out);
+	free(text);
+	return 0;
+}
+
+static void print_counts(FILE *out, const char *title, struct counts *c)
+{
+	size_t i;
+
+	qsort(c->v, c->n, sizeof(*c->v), by_count_desc);
+	fprintf(out, "\n%s:\n", title);
+	if (!c->n)
+		fputs("  (none)\n", out);
+	for (i = 0; i < c->n; i++)
+		fprintf(out, "%7ld  %s\n", c->v[i].n, c->v[i].name);
+}
+
+static void print_failure(FILE *out, const struct tu *tu)
+{
+	const char *s = tu->stderr_tail;
+
+	fprintf(out, "%s: %s\n", tu->rel, tu->reason);
+	while (s && *s) {
+		size_t n = strcspn(s, "\n");
+
+		fprintf(out, "    %.*s\n", (int)n, s);
+		s += n + (s[n] == '\n');
+	}
+}
+
+static int by_seconds_desc(const void *a, const void *b)
+{
+	const struct tu *x = *(struct tu *const *)a, *y = *(struct tu *const *)b;
+
+	return (x->seconds < y->seconds) - (x->seconds > y->seconds);
+}
+
+int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nfindings,
+		  char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32], tpath[PATH_MAX + 32];
+	struct counts rules = { 0 }, subsystems = { 0 };
+	struct strset seen = { 0 };
+	size_t i, j, ok = 0, nfailed = 0, notrun = 0, bad = 0, findings = 0, ntimed = 0;
+	char **texts = xmalloc((list->n + 1) * sizeof(*texts));
+	const struct tu **timed = xmalloc((list->n + 1) * sizeof(*timed));
+	FILE *json, *rep, *fail;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "%s/findings.json", sw->out);
+	json = fopen(path, "w");
+	if (!json) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(texts);
+		free(timed);
+		return -1;
+	}
+	fputs("{\"tool\":\"rtcheck\",\"version\":\"" RTCHECK_VERSION "\",\"findings\":[", json);
+	for (i = 0; i < list->n; i++) {
+		const struct tu *tu = &list->v[i];
+		char *line, *next;
+
+		texts[i] = NULL;
+		if (tu->state == TU_OK)
+			ok++;
+		else if (tu->state == TU_FAILED)
+			nfailed++;
+		else
+			notrun++;
+		if (tu->state == TU_OK || tu->state == TU_FAILED)
+			timed[ntimed++] = tu;
+		if (tu->state != TU_OK)
+			continue;
+		snprintf(tpath, sizeof(tpath), "%s/tu/%s.jsonl", sw->out, tu->name);
+		texts[i] = read_file(tpath, NULL);
+		for (line = texts[i]; line && *line; line = next) {
+			char perr[128], sub[PATH_MAX];
+			struct json *f;
+			const char *rule, *file;
+			size_t n = strcspn(line, "\n");
+
+			next = line + n + (line[n] == '\n');
+			line[n] = '\0';
+			while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
+				line[--n] = '\0';
+			if (!n)
+				continue;
+			f = json_parse(line, n, perr, sizeof(perr));
+			rule = json_get_string(f, "rule");
+			file = json_get_string(f, "file");
+			if (!rule || !file) {
+				bad++;	/* not a finding object: a bug of rtcheck-clang */
+				json_free(f);
+				continue;
+			}
+			if (strset_add(&seen, line)) {
+				fputs(findings++ ? ",\n" : "\n", json);
+				fputs(line, json);
+				count_add(&rules, rule);
+				subsystem(file, sub, sizeof(sub));
+				count_add(&subsystems, sub);
+			}
+			json_free(f);
+		}
+	}
+	fputs(findings ? "\n]}\n" : "]}\n", json);
+	if (fclose(json)) {
+		snprintf(err, errlen, "%s: write error", path);
+		ret = -1;
+	}
+	*nfindings = findings;
+
+	snprintf(path, sizeof(path), "%s/failures.txt", sw->out);
+	fail = fopen(path, "w");
+	if (fail) {
+		for (i = 0; i < list->n; i++)
+			if (list->v[i].state == TU_FAILED)
+				print_failure(fail, &list->v[i]);
+		if (fclose(fail) && !ret) {
+			snprintf(err, errlen, "%s: write error", path);
+			ret = -1;
+		}
+	} else if (!ret) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		ret = -1;
+	}
+
+	snprintf(path, sizeof(path), "%s/report.txt", sw->out);
+	rep = fopen(path, "w");
+	if (!rep) {
+		if (!ret)
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		ret = -1;
+		goto out;
+	}
+	fputs("rtcheck sweep report (rtcheck " RTCHECK_VERSION ")\n\n", rep);
+	fprintf(rep, "tree:       %s\n", sw->kb.src);
+	fprintf(rep, "build:      %s\n", sw->kb.build);
+	fputs("paths:     ", rep);
+	for (i = 0; i < sw->npaths; i++)
+		fprintf(rep, " %s%s", sw->paths[i].rel, sw->paths[i].is_dir ? "/" : "");
+	fputs(sw->npaths ? "\n" : " (whole tree)\n", rep);
+	fprintf(rep, "TUs:        %zu (commands from %s)\n", list->n, list->origin);
+	fprintf(rep, "analysed:   %zu\n", ok);
+	fprintf(rep, "failed:     %zu\n", nfailed);
+	if (notrun)
+		fprintf(rep, "not run:    %zu (interrupted by signal %d)\n", notrun, sw->interrupted);
+	fprintf(rep, "findings:   %zu\n", findings);
+	if (bad)
+		fprintf(rep, "malformed:  %zu jsonl lines skipped\n", bad);
+	fprintf(rep, "time:       %.1f s wall, %d jobs, limits per TU: %d s, %ld MB\n",
+		sw->seconds, sw->jobs, sw->timeout, sw->mem_mb);
+	if (sw->rules)
+		fprintf(rep, "rules:      %s\n", sw->rules);
+
+	print_counts(rep, "findings per rule", &rules);
+	print_counts(rep, "findings per subsystem", &subsystems);
+
+	qsort(timed, ntimed, sizeof(*timed), by_seconds_desc);
+	fputs("\nslowest TUs:\n", rep);
+	if (!ntimed)
+		fputs("  (none)\n", rep);
+	for (j = 0; j < ntimed && j < 5; j++)
+		fprintf(rep, "%7.1f s  %s\n", timed[j]->seconds, timed[j]->rel);
+
+	fputs("\n== findings (per TU, in path order) ==\n", rep);
+	for (i = 0; i < list->n; i++) {
+		const struct tu *tu = &list->v[i];
+
+		if (tu->state != TU_OK || tu->nfindings <= 0)
+			continue;
+		snprintf(tpath, sizeof(tpath), "%s/tu/%s.txt", sw->out, tu->name);
+		if (copy_file(rep, tpath))
+			fprintf(rep, "%s: (text report missing: %s)\n", tu->rel, strerror(errno));
+	}
+	fputs("\n== failures ==\n", rep);
+	for (i = 0; i < list->n; i++)
+		if (list->v[i].state == TU_FAILED)
+			print_failure(rep, &list->v[i]);
+	if (!nfailed)
+		fputs("(none)\n", rep);
+	if (fclose(rep) && !ret) {
+		snprintf(err, errlen, "%s: write error", path);
+		ret = -1;
+	}
+out:
+	for (i = 0; i < list->n; i++)
+		free(texts[i]);
+	free(texts);
+	free(timed);
+	free(seen.slot);
+	counts_free(&rules);
+	counts_free(&subsystems);
+	return ret;
+}

@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The translation units of a sweep and their exact compiler commands: from
+ * BUILD/compile_commands.json when the build directory has one, otherwise
+ * from kbuild itself without compiling anything ("make -n", see docs/sweep.md).
+ */
+#include "sweep.h"
+#include "json.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/*
+ * Added to KCFLAGS for "make -n": kbuild reruns (here: prints) a command
+ * whose flags changed since the object was built, so every configured object
+ * is listed whatever the state of the build directory. Removed again from
+ * the commands.
+ */
+#define SENTINEL "-D__RTCHECK_SWEEP__"
+
+static int failf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int has_prefix(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+int sweep_wants(const struct sweep *sw, const char *rel)
+{
+	size_t i;
+
+	if (!sw->npaths)
+		return 1;
+	for (i = 0; i < sw->npaths; i++) {
+		const struct sweep_path *p = &sw->paths[i];
+		size_t n = strlen(p->rel);
+
+		if (!p->is_dir && !strcmp(rel, p->rel))
+			return 1;
+		if (p->is_dir && (!n || (!strncmp(rel, p->rel, n) && rel[n] == '/')))
+			return 1;
+	}
+	return 0;
+}
+
+/* Host programs and build tools are not kernel code. */
+static int excluded(const char *rel)
+{
+	return has_prefix(rel, "scripts/") || has_prefix(rel, "tools/") ||
+	       has_prefix(rel, "usr/") || has_prefix(rel, "Documentation/");
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/*
+ * Takes one command into the list if it compiles a kernel .c file under the
+ * requested paths; the strings are copied. Returns 1 taken, 0 not, -1 ENOMEM.
+ */
+static int add_tu(const struct sweep *sw, struct tu_list *list, const char *directory,
+		  const char *file, const char *command, char *const *args, size_t nargs,
+		  int is_kernel)
+{
+	char joined[PATH_MAX], abs[PATH_MAX];
+	size_t srclen = strlen(sw->kb.src);
+	struct tu *tu;
+	size_t i;
+
+	if (!ends_with(file, ".c") || !is_kernel)
+		return 0;
+	if (file[0] == '/')
+		snprintf(joined, sizeof(joined), "%s", file);
+	else
+		snprintf(joined, sizeof(joined), "%s/%s", directory, file);
+	if (!realpath(joined, abs))
+		snprintf(abs, sizeof(abs), "%s", joined);
+	if (strncmp(abs, sw->kb.src, srclen) || abs[srclen] != '/')
+		return 0;
+	if (excluded(abs + srclen + 1) || !sweep_wants(sw, abs + srclen + 1))
+		return 0;
+
+	if (list->n == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 256;
+		struct tu *v = realloc(list->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		list->v = v;
+		list->cap = cap;
+	}
+	tu = &list->v[list->n];
+	memset(tu, 0, sizeof(*tu));
+	tu->file = strdup(abs);
+	tu->directory = strdup(directory);
+	if (!tu->file || !tu->directory)
+		return -1;
+	tu->rel = tu->file + srclen + 1;
+	if (command) {
+		tu->command = strdup(command);
+		if (!tu->command)
+			return -1;
+	} else {
+		tu->args = calloc(nargs + 1, sizeof(*tu->args));
+		if (!tu->args)
+			return -1;
+		for (i = 0; i < nargs; i++)
+			if (!(tu->args[i] = strdup(args[i])))
+				return -1;
+		tu->nargs = nargs;
+	}
+	list->n++;
+	return 1;
+}
+
+int tus_from_compile_commands(const struct sweep *sw, const char *json_path,
+			      struct tu_list *list, char *err, size_t errlen)
+{
+	char perr[256];
+	size_t len, i, j;
+	char *text = read_file(json_path, &len);
+	struct json *db;
+	int ret = 0;
+
+	list->origin = "compile_commands.json";
+	if (!text)
+		return failf(err, errlen, "%s: %s", json_path, strerror(errno));
+	db = json_parse(text, len, perr, sizeof(perr));
+	free(text);
+	if (!db)
+		return failf(err, errlen, "%s: %s", json_path, perr);
+	if (db->type != JSON_ARRAY) {
+		json_free(db);
+		return failf(err, errlen, "%s: not a compilation database (no array)", json_path);
+	}
+	for (i = 0; i < db->n && ret >= 0; i++) {
+		const struct json *e = db->items[i], *arguments = json_get(e, "arguments");
+		const char *directory = json_get_string(e, "directory");
+		const char *file = json_get_string(e, "file");
+		const char *command = json_get_string(e, "command");
+		char **args = NULL;
+		size_t nargs = 0;
+		int kernel = 0;
+
+		if (!directory || !file || (!command && (!arguments || arguments->type != JSON_ARRAY)))
+			continue;	/* not an entry we understand */
+		if (command) {
+			kernel = strstr(command, "-D__KERNEL__") != NULL;
+		} else {
+			args = calloc(arguments->n + 1, sizeof(*args));
+			if (!args) {
+				ret = -1;
+				break;
+			}
+			for (j = 0; j < arguments->n; j++) {
+				const struct json *a = arguments->items[j];
+
+				if (a->type != JSON_STRING)
+					break;
+				args[nargs++] = a->str;
+				kernel |= !strcmp(a->str, "-D__KERNEL__");
+			}
+			if (j < arguments->n) {
+				free(args);
+				continue;
+			}
+		}
+		if (add_tu(sw, list, directory, file, command, args, nargs, kernel) < 0)
+			ret = -1;
+		free(args);
+	}
+	json_free(db);
+	if (ret < 0)
+		return failf(err, errlen, "out of memory");
+	return 0;
+}
+
+/*
+ * Splits a shell line at the ';' that are not quoted. Modifies line; returns
+ * the number of segments stored in seg (at most max).
+ */
+static int split_segments(char *line, char **seg, int max)
+{
+	char quote = 0, *s;
+	int n = 0;
+
+	seg[n++] = line;
+	for (s = line; *s; s++) {
+		if (quote) {
+			if (*s == quote)
+				quote = 0;
+			else if (quote == '"' && *s == '\\' && s[1])
+				s++;
+		} else if (*s == '\'' || *s == '"') {
+			quote = *s;
+		} else if (*s == '\\' && s[1]) {
+			s++;
+		} else if (*s == ';' && n < max) {
+			*s = '\0';
+			seg[n++] = s + 1;
+		}
+	}
+	return n;
+}
+
+/*
+ * The next shell word of *sp, unquoted, into buf (truncated to len); NULL at
+ * the end of the line.
+ */
+static char *next_word(const char **sp, char *buf, size_t len)
+{
+	const char *s = *sp;
+	char quote = 0;
+	size_t n = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return NULL;
+	for (; *s && (quote || (*s != ' ' && *s != '\t')); s++) {
+		char c = *s;
+
+		if (quote) {
+			if (c == quote) {
+				quote = 0;
+				continue;
+			}
+			if (quote == '"' && c == '\\' && s[1])
+				c = *++s;
+		} else if (c == '\'' || c == '"') {
+			quote = c;
+			continue;
+		} else if (c == '\\' && s[1]) {
+			c = *++s;
+		}
+		if (n + 1 < len)
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	*sp = s;
+	return buf;
+}
+
+/* clang, clang-16, gcc, gcc-12, x86_64-linux-gnu-gcc-12, /usr/bin/cc ... */
+static int is_compiler(const char *word)
+{
+	char base[256];
+	const char *slash = strrchr(word, '/');
+	size_t n;
+
+	snprintf(base, sizeof(base), "%s", slash ? slash + 1 : word);
+	n = strlen(base);
+	while (n && (base[n - 1] == '.' || base[n - 1] == '-' ||
+		     (base[n - 1] >= '0' && base[n - 1] <= '9')))
+		base[--n] = '\0';
+	return ends_with(base, "clang") || ends_with(base, "gcc") || !strcmp(base, "cc");
+}
+
+/* Removes every " SENTINEL" word from cmd, in place. */
+static void remove_sentinel(char *cmd)
+{
+	size_t n = strlen(" " SENTINEL);
+	char *p = cmd;
+
+	while ((p = strstr(p, " " SENTINEL))) {
+		if (p[n] == ' ' || p[n] == '\0')
+			memmove(p, p + n, strlen(p + n) + 1);
+		else
+			p += n;
+	}
+}
+
+/* One line of make -n output: the kbuild compile command in it, if any. */
+static int take_line(const struct sweep *sw, struct tu_list *list, char *line)
+{
+	char *seg[64], word[PATH_MAX], last_c[PATH_MAX];
+	int nseg = split_segments(line, seg, 64), i, ret = 0;
+
+	for (i = 0; i < nseg; i++) {
+		char *cmd = seg[i];
+		const char *s;
+		int has_c = 0, has_o = 0, prev_o = 0;
+
+		while (*cmd == ' ' || *cmd == '\t')
+			cmd++;
+		s = cmd;
+		if (!next_word(&s, word, sizeof(word)) || !is_compiler(word))
+			continue;
+		last_c[0] = '\0';
+		while (next_word(&s, word, sizeof(word))) {
+			if (!strcmp(word, "-c"))
+				has_c = 1;
+			else if (prev_o)
+				has_o = ends_with(word, ".o");
+			else if (ends_with(word, ".c"))
+				snprintf(last_c, sizeof(last_c), "%s", word);
+			prev_o = !strcmp(word, "-o");
+		}
+		if (!has_c || !has_o || !last_c[0])
+			continue;
+		cmd[strcspn(cmd, "\n")] = '\0';
+		remove_sentinel(cmd);
+		ret = add_tu(sw, list, sw->kb.build, last_c, cmd, NULL, 0,
+			     strstr(cmd, "-D__KERNEL__") != NULL);
+		if (ret < 0)
+			break;
+	}
+	return ret;
+}
+
+int tus_from_kbuild(const struct sweep *sw, struct tu_list *list, char *err, size_t errlen)
+{
+	char **argv = calloc(sw->npaths + 16, sizeof(*argv));
+	char **targets = calloc(sw->npaths + 1, sizeof(*targets));
+	char srcdir[PATH_MAX], oflag[PATH_MAX + 4], llvm[32], kcflags[1024], log[PATH_MAX + 16];
+	const char *user_kcflags = getenv("KCFLAGS");
+	int argc = 0, pipefd[2], status, ret = -1;
+	char *line = NULL;
+	size_t cap = 0, i;
+	FILE *in = NULL;
+	pid_t pid;
+
+	list->origin = "kbuild (make -n)";
+	if (!argv || !targets)
+		return failf(err, errlen, "out of memory");
+	snprintf(srcdir, sizeof(srcdir), "%s", sw->kb.src);
+	snprintf(oflag, sizeof(oflag), "O=%s", sw->kb.build);
+	snprintf(kcflags, sizeof(kcflags), "KCFLAGS=%s%s" SENTINEL,
+		 user_kcflags ? user_kcflags : "", user_kcflags && *user_kcflags ? " " : "");
+	argv[argc++] = "make";
+	argv[argc++] = "-n";	/* print the commands, run none (but sub-makes) */
+	argv[argc++] = "-s";
+	argv[argc++] = "-k";
+	argv[argc++] = "-C";
+	argv[argc++] = srcdir;
+	if (strcmp(sw->kb.src, sw->kb.build))
+		argv[argc++] = oflag;
+	if (sw->kb.llvm[0]) {	/* clang-built trees; empty for GCC trees */
+		snprintf(llvm, sizeof(llvm), "LLVM=%s", sw->kb.llvm);
+		argv[argc++] = llvm;
+	}
+	argv[argc++] = kcflags;
+	/* No path: kbuild's default goal, everything the .config builds. */
+	for (i = 0; i < sw->npaths; i++) {
+		const struct sweep_path *p = &sw->paths[i];
+		size_t n = strlen(p->rel);
+
+		if (!n)
+			continue;
+		targets[i] = malloc(n + 2);
+		if (!targets[i])
+			goto out_nomem;
+		memcpy(targets[i], p->rel, n + 1);
+		if (p->is_dir)
+			strcat(targets[i], "/");	/* a directory target */
+		else
+			targets[i][n - 1] = 'o';	/* foo.c -> foo.o */
+		argv[argc++] = targets[i];
+	}
+	snprintf(log, sizeof(log), "%s/kbuild.log", sw->out);
+
+	if (pipe(pipefd)) {
+		failf(err, errlen, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		failf(err, errlen, "fork: %s", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		goto out;
+	}
+	if (pid == 0) {
+		int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int nullfd = open("/dev/null", O_RDONLY);
+
+		dup2(pipefd[1], 1);
+		if (logfd >= 0)
+			dup2(logfd, 2);
+		if (nullfd >= 0)
+			dup2(nullfd, 0);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		/* A make above us must not hand its jobserver or flags down. */
+		unsetenv("MAKEFLAGS");
+		unsetenv("MFLAGS");
+		unsetenv("MAKELEVEL");
+		unsetenv("MAKEOVERRIDES");
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	in = fdopen(pipefd[0], "r");
+	if (!in) {
+		close(pipefd[0]);
+		waitpid(pid, &status, 0);
+		failf(err, errlen, "fdopen: %s", strerror(errno));
+		goto out;
+	}
+	ret = 0;
+	while (getline(&line, &cap, in) > 0) {
+		if (!strstr(line, " -c ") || ret < 0)
+			continue;	/* read on: make must not get SIGPIPE */
+		if (take_line(sw, list, line) < 0)
+			ret = -1;
+	}
+	fclose(in);
+	if (waitpid(pid, &status, 0) < 0) {
+		ret = failf(err, errlen, "waitpid: %s", strerror(errno));
+	} else if (ret < 0) {
+		failf(err, errlen, "out of memory");
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		ret = failf(err, errlen, "cannot run make (see %s)", log);
+	} else if (!list->n && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		/* make failed and printed nothing usable: say why. */
+		FILE *f = fopen(log, "r");
+		char msg[512] = "";
+
+		while (f && fgets(msg, sizeof(msg), f))
+			if (strstr(msg, "***") || strstr(msg, "rror"))
+				break;
+		if (f)
+			fclose(f);
+		msg[strcspn(msg, "\n")] = '\0';
+		ret = failf(err, errlen, "kbuild lists no translation unit: %s",
+			    msg[0] ? msg : log);
+	}
+	/* Otherwise a failing make is not fatal: -k lists what it can. */
+	goto out;
+out_nomem:
+	failf(err, errlen, "out of memory");
+out:
+	free(line);
+	for (i = 0; i < sw->npaths; i++)
+		free(targets[i]);
+	free(targets);
+	free(argv);
+	return ret;
+}
+
+/* By path, then in the order found: the first command of a file wins. */
+static int by_rel(const void *a, const void *b)
+{
+	const struct tu *x = a, *y = b;
+	int c = strcmp(x->rel, y->rel);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static void tu_free(struct tu *tu)
+{
+	size_t i;
+
+	free(tu->file);
+	free(tu->directory);
+	free(tu->command);
+	for (i = 0; i < tu->nargs; i++)
+		free(tu->args[i]);
+	free(tu->args);
+	free(tu->name);
+	free(tu->stderr_tail);
+}
+
+void tus_free(struct tu_list *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		tu_free(&list->v[i]);
+	free(list->v);
+	memset(list, 0, sizeof(*list));
+}
+
+int tus_finish(const struct sweep *sw, struct tu_list *list, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32];
+	size_t i, j, n = 0;
+	FILE *out;
+
+	for (i = 0; i < list->n; i++)
+		list->v[i].seq = i;
+	qsort(list->v, list->n, sizeof(*list->v), by_rel);
+	for (i = 0; i < list->n; i++) {
+		if (n && !strcmp(list->v[n - 1].rel, list->v[i].rel))
+			tu_free(&list->v[i]);
+		else
+			list->v[n++] = list->v[i];
+	}
+	list->n = n;
+
+	for (i = 0; i < list->n; i++) {
+		struct tu *tu = &list->v[i];
+		struct stat st;
+		char *o;
+
+		tu->name = malloc(strlen(tu->rel) * 2 + 1);
+		if (!tu->name)
+			return failf(err, errlen, "out of memory");
+		for (o = tu->name, j = 0; tu->rel[j]; j++) {
+			if (tu->rel[j] == '/') {
+				*o++ = '_';
+				*o++ = '_';
+			} else {
+				*o++ = tu->rel[j];
+			}
+		}
+		*o = '\0';
+		tu->size = stat(tu->file, &st) ? 0 : st.st_size;
+	}
+
+	snprintf(path, sizeof(path), "%s/compile_commands.json", sw->out);
+	out = fopen(path, "w");
+	if (!out)
+		return failf(err, errlen, "%s: %s", path, strerror(errno));
+	fputs("[", out);
+	for (i = 0; i < list->n; i++) {
+		const struct tu *tu = &list->v[i];
+
+		fputs(i ? ",\n {\"directory\": " : "\n {\"directory\": ", out);
+		json_write_string(out, tu->directory);
+		fputs(", \"file\": ", out);
+		json_write_string(out, tu->file);
+		if (tu->command) {
+			fputs(", \"command\": ", out);
+			json_write_string(out, tu->command);
+		} else {
+			fputs(", \"arguments\": [", out);
+			for (j = 0; j < tu->nargs; j++) {
+				if (j)
+					fputs(", ", out);
+				json_write_string(out, tu->args[j]);
+			}
+			fputs("]", out);
+		}
+		fputs("}", out);
+	}
+	fputs("\n]\n", out);
+	if (fclose(out))
+		return failf(err, errlen, "%s: write error", path);
+	return 0;
+}
