@@ -151,17 +151,35 @@ bool release(ContextState &S, ContextKind Kind, StringRef Key) {
   return true;
 }
 
-// Merge at a join point: contexts held on only some paths become "may".
+// Merge at a join point: an entry held on both paths stays; two different
+// entries of the same kind and lock (raw_spin_lock_irqsave() on one branch,
+// raw_spin_lock() on the other) mean the context is held either way; what is
+// held on only some paths becomes "may".
 void join(ContextState &Into, const ContextState &From) {
-  for (HeldContext &H : Into.Held) {
-    auto It = std::find_if(From.Held.begin(), From.Held.end(),
-                           [&](const HeldContext &O) { return O.sameEntry(H); });
-    H.Must = H.Must && It != From.Held.end() && It->Must;
+  std::vector<bool> Used(From.Held.size());
+  auto Pair = [&](HeldContext &H, auto Matches) {
+    for (size_t I = 0; I < From.Held.size(); ++I)
+      if (!Used[I] && Matches(From.Held[I])) {
+        Used[I] = true;
+        H.Must = H.Must && From.Held[I].Must;
+        return true;
+      }
+    return false;
+  };
+  std::vector<bool> Paired(Into.Held.size());
+  for (size_t I = 0; I < Into.Held.size(); ++I)
+    Paired[I] = Pair(Into.Held[I], [&](const HeldContext &O) { return O.sameEntry(Into.Held[I]); });
+  for (size_t I = 0; I < Into.Held.size(); ++I) {
+    HeldContext &H = Into.Held[I];
+    if (!Paired[I] && !Pair(H, [&](const HeldContext &O) {
+          return O.Kind == H.Kind && O.FromEntry == H.FromEntry &&
+                 (O.Key == H.Key || O.Key.empty() || H.Key.empty());
+        }))
+      H.Must = false;
   }
-  for (const HeldContext &O : From.Held)
-    if (std::none_of(Into.Held.begin(), Into.Held.end(),
-                     [&](const HeldContext &H) { return H.sameEntry(O); })) {
-      Into.Held.push_back(O);
+  for (size_t I = 0; I < From.Held.size(); ++I)
+    if (!Used[I]) {
+      Into.Held.push_back(From.Held[I]);
       Into.Held.back().Must = false;
     }
 }

@@ -158,6 +158,13 @@ private:
         return fromAssignment(*B, Target, Where);
       if (const auto *IL = P.get<InitListExpr>())
         return fromInitializer(*IL, Child, Target, Where);
+      if (const auto *D = P.get<DesignatedInitExpr>()) { // .irq_mask = fn
+        const DesignatedInitExpr::Designator *Last = D->getDesignator(D->size() - 1);
+        if (Last && Last->isFieldDesignator())
+          if (const FieldDecl *Field = Last->getField())
+            fromMember(Field->getParent()->getName(), Field->getName(), Target, Where);
+        return;
+      }
       return;
     }
   }

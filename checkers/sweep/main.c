@@ -34,7 +34,8 @@ static const char usage[] =
 	"  --out DIR       output directory (default: ./rtcheck-out)\n"
 	"  --timeout SEC   wall-time limit per TU, 0: none (default: 300)\n"
 	"  --mem-mb MB     address-space limit per TU, 0: none (default: 4096)\n"
-	"  --rules ID,...  run only these rules\n";
+	"  --rules ID,...  run only these rules\n"
+	"  --list          only list the TUs (and write DIR/compile_commands.json)\n";
 
 static const char *const known_rules[] = {
 #define RTCHECK_RULE(cls, id, severity, title) id,
@@ -158,7 +159,7 @@ int main(int argc, char **argv)
 	struct tu_list list = { 0 };
 	size_t nfindings = 0, nfailed = 0, ok = 0, i;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN), timeout = 300, mem_mb = 4096, v;
-	int nargs = 0, status = EXIT_OK, whole_tree = 0;
+	int nargs = 0, status = EXIT_OK, whole_tree = 0, list_only = 0;
 	ssize_t n;
 
 	memset(&sw, 0, sizeof(sw));
@@ -180,6 +181,10 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "--version")) {
 			puts("rtcheck " RTCHECK_VERSION);
 			return EXIT_OK;
+		}
+		if (!strcmp(a, "--list")) {
+			list_only = 1;
+			continue;
 		}
 		if (a[0] != '-' || !a[1]) {
 			args[nargs++] = a;
@@ -278,6 +283,14 @@ int main(int argc, char **argv)
 		return die(EXIT_INPUT, "%s", err);
 	if (tus_finish(&sw, &list, err, sizeof(err)))
 		return die(EXIT_INTERNAL, "%s", err);
+	if (list_only) {
+		for (i = 0; i < list.n; i++)
+			puts(list.v[i].rel);
+		if (!list.n)
+			return die(EXIT_INPUT, "no translation unit to check (commands from %s)",
+				   list.origin);
+		return EXIT_OK;
+	}
 	if (isatty(2))
 		fprintf(stderr, "rtcheck: sweep: %zu TUs (commands from %s in %.1f s), %d jobs\n",
 			list.n, list.origin, now_seconds() - sw.started, sw.jobs);
