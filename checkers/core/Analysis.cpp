@@ -25,34 +25,36 @@ std::string functionName(const FunctionDecl *FD) {
   return FD ? FD->getNameAsString() : std::string();
 }
 
-namespace {
-class MainFileFunctions : public RecursiveASTVisitor<MainFileFunctions> {
-public:
-  explicit MainFileFunctions(const SourceManager &SM) : SM(SM) {}
-  std::vector<const FunctionDecl *> Found;
-  bool VisitFunctionDecl(FunctionDecl *FD) {
-    // BPF_CALL_x() and friends define functions through macros: what counts
-    // is where the definition was expanded.
-    if (FD->doesThisDeclarationHaveABody() && SM.isInMainFile(SM.getExpansionLoc(FD->getLocation())))
-      Found.push_back(FD);
-    return true;
-  }
-
-private:
-  const SourceManager &SM;
-};
-} // namespace
-
 TuFacts::TuFacts(ASTContext &Ctx, const RtDeadRegions &Dead)
     : Ctx(Ctx), SM(Ctx.getSourceManager()) {
-  MainFileFunctions V(SM);
-  V.TraverseDecl(Ctx.getTranslationUnitDecl());
-  for (const FunctionDecl *FD : V.Found) {
-    if (Dead.contains(SM.getExpansionLoc(FD->getLocation()), SM))
-      continue;
+  auto Add = [&](const FunctionDecl *FD, bool InMainFile) {
     Index[FD->getCanonicalDecl()] = Functions.size();
-    FunctionFacts F{FD, functionName(FD), buildRtCfg(FD, Ctx, Dead), {}, {}, {}, {}};
-    Functions.push_back(std::move(F));
+    Functions.push_back({FD, functionName(FD), InMainFile, buildRtCfg(FD, Ctx, Dead), {}, {}, {}, {}});
+  };
+  // The file's own functions. BPF_CALL_x() and friends define functions
+  // through macros: what counts is where the definition was expanded.
+  for (const Decl *D : Ctx.getTranslationUnitDecl()->decls()) {
+    const auto *FD = dyn_cast<FunctionDecl>(D);
+    if (!FD || !FD->doesThisDeclarationHaveABody())
+      continue;
+    SourceLocation Where = SM.getExpansionLoc(FD->getLocation());
+    if (SM.isInMainFile(Where) && !Dead.contains(Where, SM))
+      Add(FD, true);
+  }
+  // Header inlines they call (task_rq_unlock(), spin_lock_irqsave() wrappers
+  // of a subsystem): only for what they do to the context, never reported.
+  constexpr unsigned SupportDepth = 2;
+  size_t Begin = 0;
+  for (unsigned Depth = 0; Depth < SupportDepth; ++Depth) {
+    size_t End = Functions.size();
+    for (size_t I = Begin; I < End; ++I)
+      for (const SpelledCall &C : Functions[I].calls()) {
+        const FunctionDecl *Callee = C.Call->getDirectCallee();
+        const FunctionDecl *Def = Callee ? Callee->getDefinition() : nullptr;
+        if (Def && Def->hasBody() && C.ApiName.empty() && !Index.count(Def->getCanonicalDecl()))
+          Add(Def, false);
+      }
+    Begin = End;
   }
 }
 

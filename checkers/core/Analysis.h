@@ -37,6 +37,9 @@ struct SleepSite {
 struct FunctionFacts {
   const clang::FunctionDecl *Decl;
   std::string Name;
+  /// Defined in the file being checked; the others are header inlines it
+  /// calls, kept for what they do to the context and never reported.
+  bool InMainFile;
   FunctionCfg Cfg;
   const std::vector<SpelledCall> &calls() const { return Cfg.Calls; }
   /// Filled by the context engine:

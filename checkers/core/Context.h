@@ -59,6 +59,10 @@ struct HeldContext {
 
 struct ContextState {
   std::vector<HeldContext> Held;
+  /// The function ended a context its caller began (hrtimer_sync_wait_running
+  /// drops the caller's raw lock) on some path to here: what follows does not
+  /// run in the caller's context.
+  bool ReleasedInherited = false;
 
   /// The innermost truly atomic context held on every path, or null.
   const HeldContext *trulyAtomic() const {

@@ -145,8 +145,10 @@ bool release(ContextState &S, ContextKind Kind, StringRef Key) {
       if (Match == S.Held.rend())
         Match = It;
     }
-  if (Match == S.Held.rend())
+  if (Match == S.Held.rend()) {
+    S.ReleasedInherited = true;
     return false;
+  }
   S.Held.erase(std::next(Match).base());
   return true;
 }
@@ -156,6 +158,7 @@ bool release(ContextState &S, ContextKind Kind, StringRef Key) {
 // raw_spin_lock() on the other) mean the context is held either way; what is
 // held on only some paths becomes "may".
 void join(ContextState &Into, const ContextState &From) {
+  Into.ReleasedInherited = Into.ReleasedInherited || From.ReleasedInherited;
   std::vector<bool> Used(From.Held.size());
   auto Pair = [&](HeldContext &H, auto Matches) {
     for (size_t I = 0; I < From.Held.size(); ++I)
@@ -185,7 +188,7 @@ void join(ContextState &Into, const ContextState &From) {
 }
 
 bool sameState(const ContextState &A, const ContextState &B) {
-  if (A.Held.size() != B.Held.size())
+  if (A.Held.size() != B.Held.size() || A.ReleasedInherited != B.ReleasedInherited)
     return false;
   for (size_t I = 0; I < A.Held.size(); ++I)
     if (!A.Held[I].sameEntry(B.Held[I]) || A.Held[I].Must != B.Held[I].Must)
@@ -384,7 +387,9 @@ private:
 // Sleep sites of F: operations reached while F itself is not truly atomic,
 // directly or through a TU callee. Bounded: a few sites per function.
 constexpr size_t MaxSleepSites = 4;
-constexpr size_t MaxChainDepth = 8;
+// Deep chains are mostly paths the code never takes (a refcount that cannot
+// drop to zero there): three calls deep is where they stop paying off.
+constexpr size_t MaxChainDepth = 3;
 
 bool ownAtomic(const ContextState &S) {
   for (const HeldContext &H : S.Held)
@@ -399,6 +404,8 @@ std::vector<SleepSite> sleepSites(const TuFacts &TU, const FunctionFacts &F) {
     const SpelledCall &C = F.calls()[I];
     if (ownAtomic(F.StateBefore[I]))
       continue; // reported inside F
+    if (F.StateBefore[I].ReleasedInherited)
+      continue; // the caller's context has ended here
     if (auto Op = sleepOp(C)) {
       Out.push_back({C.Site, F.Name, Op->Op, Op->Why, {}});
       continue;
@@ -446,6 +453,8 @@ void runContextEngine(TuFacts &TU) {
   // 2. The context of every call, from the function's entry contexts.
   findEntryContexts(TU);
   for (FunctionFacts &F : TU.Functions) {
+    if (!F.InMainFile)
+      continue;
     ContextState Entry;
     Entry.Held = F.EntryContexts;
     FunctionDataflow(TU, F).run(Entry, true);
@@ -454,6 +463,8 @@ void runContextEngine(TuFacts &TU) {
   for (size_t Round = 0; Round <= MaxChainDepth; ++Round) {
     bool Changed = false;
     for (FunctionFacts &F : TU.Functions) {
+      if (!F.InMainFile)
+        continue;
       std::vector<SleepSite> Sites = sleepSites(TU, F);
       if (!sameSites(Sites, F.MaySleep)) {
         F.MaySleep = std::move(Sites);

@@ -39,7 +39,7 @@ public:
   void check(const TuFacts &TU, FindingSink &Out) override {
     llvm::DenseSet<unsigned> Reported; // one finding per sleeping call
     for (const FunctionFacts &F : TU.Functions)
-      for (size_t I = 0; I < F.calls().size(); ++I) {
+      for (size_t I = 0; F.InMainFile && I < F.calls().size(); ++I) {
         const HeldContext *Atomic = F.StateBefore[I].trulyAtomic();
         if (!Atomic)
           continue;

@@ -76,7 +76,7 @@ public:
       Changed = false;
       for (const FunctionFacts &F : TU.Functions) {
         const FunctionDecl *Key = F.Decl->getCanonicalDecl();
-        if (Wrappers.count(Key) || !isThin(F.Decl))
+        if (!F.InMainFile || Wrappers.count(Key) || !isThin(F.Decl))
           continue;
         for (const SpelledCall &C : F.calls()) {
           std::string Api = Target(C);
@@ -92,7 +92,7 @@ public:
     for (const FunctionFacts &F : TU.Functions)
       for (const SpelledCall &C : F.calls()) {
         std::string Api = Target(C);
-        if (Api.empty())
+        if (Api.empty() || !F.InMainFile)
           continue;
         std::string Spelled = C.ApiName.empty() ? C.outermostName().str() : C.ApiName.str();
         std::vector<ChainStep> Chain;

@@ -120,7 +120,7 @@ static int check_rules(const char *rules)
 
 /* A PATH argument: relative to the source root (or, failing that, to the
  * current directory), or absolute; inside the tree; a directory or a .c file. */
-static int add_path(struct sweep *sw, const char *arg)
+static int add_path(struct sweep *sw, const char *arg, int *whole_tree)
 {
 	size_t srclen = strlen(sw->kb.src);
 	char joined[PATH_MAX], abs[PATH_MAX];
@@ -141,11 +141,13 @@ static int add_path(struct sweep *sw, const char *arg)
 	if (!S_ISDIR(st.st_mode) &&
 	    !(S_ISREG(st.st_mode) && strlen(abs) > 2 && !strcmp(abs + strlen(abs) - 2, ".c")))
 		return die(EXIT_INPUT, "%s: not a directory or a .c file", arg);
+	if (!abs[srclen]) {
+		*whole_tree = 1;	/* the source root */
+		return 0;
+	}
 	p = &sw->paths[sw->npaths++];
-	p->rel = xstrdup(abs[srclen] ? abs + srclen + 1 : "");
+	p->rel = xstrdup(abs + srclen + 1);
 	p->is_dir = S_ISDIR(st.st_mode);
-	if (!p->rel[0])
-		sw->npaths = 0;	/* the source root: the whole tree */
 	return 0;
 }
 
@@ -154,10 +156,10 @@ int main(int argc, char **argv)
 	const char *build = NULL, *out = "rtcheck-out";
 	char build_buf[PATH_MAX], home[PATH_MAX], exe[PATH_MAX], err[1024], ccjson[PATH_MAX + 32];
 	char tudir[PATH_MAX + 8];
-	const char **args = xmalloc(argc * sizeof(*args));
+	char **args = argv + 1;	/* the PATHs, compacted in place */
 	struct sweep sw;
 	struct tu_list list = { 0 };
-	size_t nfindings = 0, nfailed = 0, ok = 0, i;
+	size_t nfindings = 0, nfailed = 0, ok = 0, npaths = 0, i;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN), timeout = 300, mem_mb = 4096, v;
 	int nargs = 0, status = EXIT_OK, whole_tree = 0, list_only = 0;
 	ssize_t n;
@@ -187,7 +189,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (a[0] != '-' || !a[1]) {
-			args[nargs++] = a;
+			args[nargs++] = argv[i];
 			continue;
 		}
 		/* -j N, -jN, --opt VALUE, --opt=VALUE */
@@ -259,66 +261,86 @@ int main(int argc, char **argv)
 
 	sw.paths = xmalloc((nargs + 1) * sizeof(*sw.paths));
 	for (i = 0; i < (size_t)nargs; i++) {
-		if (add_path(&sw, args[i]))
-			return EXIT_INPUT;
-		whole_tree |= !sw.npaths;
+		if (add_path(&sw, args[i], &whole_tree)) {
+			status = EXIT_INPUT;
+			goto out;
+		}
 	}
+	npaths = sw.npaths;
 	if (whole_tree)
 		sw.npaths = 0;
 
-	if (mkdir_p(out) || !realpath(out, sw.out))
-		return die(EXIT_INPUT, "%s: cannot create the output directory: %s", out,
-			   strerror(errno));
-	if (!strcmp(sw.out, sw.kb.build) || !strcmp(sw.out, sw.kb.src))
-		return die(EXIT_USAGE, "--out %s: not the build or source directory itself", out);
+	if (mkdir_p(out) || !realpath(out, sw.out)) {
+		status = die(EXIT_INPUT, "%s: cannot create the output directory: %s", out,
+			     strerror(errno));
+		goto out;
+	}
+	if (!strcmp(sw.out, sw.kb.build) || !strcmp(sw.out, sw.kb.src)) {
+		status = die(EXIT_USAGE, "--out %s: not the build or source directory itself", out);
+		goto out;
+	}
 	snprintf(tudir, sizeof(tudir), "%s/tu", sw.out);
-	if (mkdir_p(tudir))
-		return die(EXIT_INPUT, "%s: %s", tudir, strerror(errno));
+	if (mkdir_p(tudir)) {
+		status = die(EXIT_INPUT, "%s: %s", tudir, strerror(errno));
+		goto out;
+	}
 
 	sw.started = now_seconds();
 	snprintf(ccjson, sizeof(ccjson), "%s/compile_commands.json", sw.kb.build);
 	if (access(ccjson, R_OK) == 0 ?
 	    tus_from_compile_commands(&sw, ccjson, &list, err, sizeof(err)) :
-	    tus_from_kbuild(&sw, &list, err, sizeof(err)))
-		return die(EXIT_INPUT, "%s", err);
-	if (tus_finish(&sw, &list, err, sizeof(err)))
-		return die(EXIT_INTERNAL, "%s", err);
+	    tus_from_kbuild(&sw, &list, err, sizeof(err))) {
+		status = die(EXIT_INPUT, "%s", err);
+		goto out;
+	}
+	if (tus_finish(&sw, &list, err, sizeof(err))) {
+		status = die(EXIT_INTERNAL, "%s", err);
+		goto out;
+	}
+	if (!list.n) {
+		status = die(EXIT_INPUT, "no translation unit to check (commands from %s)",
+			     list.origin);
+		if (!list_only)	/* empty reports: no stale ones */
+			write_reports(&sw, &list, &nfindings, err, sizeof(err));
+		goto out;
+	}
 	if (list_only) {
 		for (i = 0; i < list.n; i++)
 			puts(list.v[i].rel);
-		if (!list.n)
-			return die(EXIT_INPUT, "no translation unit to check (commands from %s)",
-				   list.origin);
-		return EXIT_OK;
+		goto out;
 	}
 	if (isatty(2))
 		fprintf(stderr, "rtcheck: sweep: %zu TUs (commands from %s in %.1f s), %d jobs\n",
 			list.n, list.origin, now_seconds() - sw.started, sw.jobs);
 
-	if (list.n && run_tus(&sw, &list, err, sizeof(err)))
+	if (run_tus(&sw, &list, err, sizeof(err)))
 		status = die(EXIT_INTERNAL, "%s", err);
 	sw.seconds = now_seconds() - sw.started;
-	if (write_reports(&sw, &list, &nfindings, err, sizeof(err)))
-		return die(EXIT_INTERNAL, "%s", err);
+	if (write_reports(&sw, &list, &nfindings, err, sizeof(err))) {
+		status = die(EXIT_INTERNAL, "%s", err);
+		goto out;
+	}
+	if (status)
+		goto out;
+	if (sw.interrupted) {
+		status = die(128 + sw.interrupted, "interrupted: partial report in %s/report.txt",
+			     sw.out);
+		goto out;
+	}
 	for (i = 0; i < list.n; i++) {
 		ok += list.v[i].state == TU_OK;
 		nfailed += list.v[i].state == TU_FAILED;
 	}
-	if (status)
-		return status;
-	if (sw.interrupted)
-		return die(128 + sw.interrupted, "interrupted: partial report in %s/report.txt",
-			   sw.out);
-	if (!list.n)
-		return die(EXIT_INPUT, "no translation unit to check (commands from %s)",
-			   list.origin);
 	printf("rtcheck: sweep: %zu TUs, %zu analysed, %zu failed, %zu finding%s in %.1f s: "
 	       "%s/report.txt\n", list.n, ok, nfailed, nfindings, nfindings == 1 ? "" : "s",
 	       sw.seconds, sw.out);
 	fflush(stdout);
 	if (!ok)
-		return die(EXIT_INPUT, "every TU failed (see %s/failures.txt)", sw.out);
+		status = die(EXIT_INPUT, "every TU failed (see %s/failures.txt)", sw.out);
+out:
 	tus_free(&list);
-	free(args);
-	return EXIT_OK;
+	for (i = 0; i < npaths; i++)
+		free(sw.paths[i].rel);
+	free(sw.paths);
+	return status;
 }

@@ -139,7 +139,8 @@ static void print_counts(FILE *out, const char *title, struct counts *c)
 {
 	size_t i;
 
-	qsort(c->v, c->n, sizeof(*c->v), by_count_desc);
+	if (c->n > 1)
+		qsort(c->v, c->n, sizeof(*c->v), by_count_desc);
 	fprintf(out, "\n%s:\n", title);
 	if (!c->n)
 		fputs("  (none)\n", out);
@@ -288,7 +289,8 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 	print_counts(rep, "findings per rule", &rules);
 	print_counts(rep, "findings per subsystem", &subsystems);
 
-	qsort(timed, ntimed, sizeof(*timed), by_seconds_desc);
+	if (ntimed > 1)
+		qsort(timed, ntimed, sizeof(*timed), by_seconds_desc);
 	fputs("\nslowest TUs:\n", rep);
 	if (!ntimed)
 		fputs("  (none)\n", rep);

@@ -179,8 +179,8 @@ static void finish(const struct sweep *sw, struct tu *tu, int status, double now
 	} else {
 		failed(tu, "exit %d", code);
 	}
-	if (tu->state == TU_OK && !tu->stderr_tail)
-		unlink(errf);
+	if (!tu->stderr_tail)
+		unlink(errf);	/* nothing said */
 }
 
 static void fmt_duration(char *buf, size_t len, double s)
@@ -246,7 +246,8 @@ int run_tus(struct sweep *sw, struct tu_list *list, char *err, size_t errlen)
 	/* Biggest sources first: the long TUs do not come last and alone. */
 	for (i = 0; i < list->n; i++)
 		queue[i] = &list->v[i];
-	qsort(queue, list->n, sizeof(*queue), by_size_desc);
+	if (list->n > 1)
+		qsort(queue, list->n, sizeof(*queue), by_size_desc);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigchld;

@@ -497,7 +497,8 @@ int tus_finish(const struct sweep *sw, struct tu_list *list, char *err, size_t e
 
 	for (i = 0; i < list->n; i++)
 		list->v[i].seq = i;
-	qsort(list->v, list->n, sizeof(*list->v), by_rel);
+	if (list->n > 1)
+		qsort(list->v, list->n, sizeof(*list->v), by_rel);
 	for (i = 0; i < list->n; i++) {
 		if (n && !strcmp(list->v[n - 1].rel, list->v[i].rel))
 			tu_free(&list->v[i]);

@@ -46,6 +46,8 @@ public:
 
 void dumpCalls(const TuFacts &TU) {
   for (const FunctionFacts &F : TU.Functions) {
+    if (!F.InMainFile)
+      continue;
     llvm::errs() << F.Name << ":\n";
     for (const SpelledCall &C : F.calls()) {
       llvm::errs() << "  " << TU.SM.getSpellingLineNumber(C.Site) << ":";
