@@ -10,6 +10,7 @@ import tempfile
 from conftest import REPO, prepared_tree
 
 MARKER = re.compile(r"/\*\s*expect(@\+(\d+))?:\s*([\w,\s-]+?)\s*\*/")
+SEVERITY = re.compile(r"/\*\s*expect-severity:\s*(\w+)\s*\*/")
 TREES_LINE = re.compile(r"/\*\s*fixture-trees:\s*([\w.\s-]+?)\s*\*/")
 ALL_TREES = ["6.12-rt", "6.12-nort", "6.1-nort"]
 # A TU every tree builds; fixtures are checked with its flags.
@@ -27,6 +28,17 @@ def expectations(path):
                     if rule.strip():
                         want.add((target, rule.strip()))
     return want
+
+
+def expected_severities(path):
+    """{line: severity} for lines with an expect-severity marker."""
+    out = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            m = SEVERITY.search(line)
+            if m:
+                out[n] = m.group(1)
+    return out
 
 
 def fixture_trees(path):

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from conftest import FIXTURES
-from rtfixtures import expectations, fixture_trees, run_check
+from rtfixtures import expectations, expected_severities, fixture_trees, run_check
 
 CASES = [(tree, path)
          for path in sorted(glob.glob(os.path.join(FIXTURES, "*", "*.c")))
@@ -24,6 +24,10 @@ def test_fixture(tree, path):
     problems += [f"{rel}:{line}: unexpected {rule}: "
                  + next(f["message"] for f in findings if (f["line"], f["rule"]) == (line, rule))
                  for line, rule in sorted(got - want)]
+    for line, severity in expected_severities(path).items():
+        got_sev = {f["severity"] for f in findings if f["line"] == line}
+        if got_sev != {severity}:
+            problems.append(f"{rel}:{line}: severity {sorted(got_sev)}, want {severity}")
     assert not problems, "\n".join(problems)
 
 

@@ -41,7 +41,8 @@ TEXT_FINDING = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+): warni
 
 def clean_env(**extra):
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("RTCHECK_") and k not in ("C", "CHECK", "CF", "O", "LLVM")}
+           if not k.startswith("RTCHECK_") and k not in (
+               "C", "CHECK", "CF", "O", "LLVM", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     env.update(extra)
     return env
 
@@ -171,6 +172,10 @@ def test_werror_without_findings_passes(src_612, rt_build):
 
 # --- sparse chained with RTCHECK_SPARSE=1 ------------------------------------
 
+needs_sparse = pytest.mark.skipif(not shutil.which("sparse"), reason="sparse is not installed")
+
+
+@needs_sparse
 def test_sparse_runs(src_612, rt_build):
     without = kbuild_check(src_612, rt_build, [CLEAN_OBJ])
     assert without.returncode == 0, without.stderr[-3000:]
@@ -185,6 +190,7 @@ def _sparse_errors(stderr):
     return [l for l in stderr.splitlines() if l.startswith("/") and ": error: " in l]
 
 
+@needs_sparse
 def test_sparse_failure_does_not_change_rtcheck(src_612, rt_build, tmp_path):
     """sparse exits 1 on fs/nfs/unlink.c with -Wsparse-error: rtcheck's findings,
     reports and exit status stay what they are without sparse."""
@@ -208,6 +214,7 @@ def test_sparse_failure_does_not_change_rtcheck(src_612, rt_build, tmp_path):
     assert docs["0"] == docs["1"]
 
 
+@needs_sparse
 def test_sparse_failure_with_werror(src_612, rt_build):
     """RTCHECK_WERROR=1 fails on rtcheck's findings only, never on sparse's."""
     cf = [f"CF={FORCE_SPARSE_FAILURE}"]

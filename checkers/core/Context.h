@@ -22,6 +22,7 @@ enum class ContextKind {
   MigrateOff,   ///< migrate_disable(): preemptible
   RtLock,       ///< spinlock_t/rwlock_t/local_lock_t held: preemptible on RT
   SleepingLock, ///< mutex, rw_semaphore held
+  IrqWork,      ///< function runs as an irq_work callback (a thread on RT)
 };
 
 /// What RT's lockdep calls LD_WAIT_SPIN: nothing that sleeps on RT may run.

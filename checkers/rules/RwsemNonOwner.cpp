@@ -90,7 +90,8 @@ public:
     }
 
     for (const FunctionFacts &F : TU.Functions)
-      for (const SpelledCall &C : F.calls()) {
+      for (size_t I = 0; I < F.calls().size(); ++I) {
+        const SpelledCall &C = F.calls()[I];
         std::string Api = Target(C);
         if (Api.empty() || !F.InMainFile)
           continue;
@@ -115,11 +116,30 @@ public:
         Msg += " takes or releases an rw_semaphore on behalf of another task: on "
                "PREEMPT_RT rw_semaphores are rt_mutex based, and a read lock that no "
                "task owns escapes priority inheritance";
+        // Worse in truly atomic context or an irq_work: RT forbids even the
+        // trylock there (kernel/bpf/mmap_unlock_work.h).
+        rtcheck_severity Severity = RTCHECK_WARNING;
+        const ContextState &State = F.StateBefore[I];
+        const HeldContext *Hostile = State.trulyAtomic();
+        for (const HeldContext &H : State.Held)
+          if (!Hostile && H.Must && H.Kind == ContextKind::IrqWork)
+            Hostile = &H;
+        if (Hostile) {
+          Severity = RTCHECK_ERROR;
+          Msg += "; here it runs " +
+                 (Hostile->FromEntry ? "as " + Hostile->Note
+                                     : "in truly atomic context (" + describe(*Hostile) + ")") +
+                 ", where PREEMPT_RT does not allow rw_semaphore operations at all";
+          Chain.insert(Chain.begin(), {Hostile->Begin, Hostile->FromEntry ? "" : F.Name,
+                                       Hostile->FromEntry ? Hostile->Note
+                                                          : describe(*Hostile) +
+                                                                " enters truly atomic context"});
+        }
         rtcheck_fix Fix{RTCHECK_FIX_NONE,
                         "no automatic conversion yet: make RT take a path where the "
                         "owner releases the lock (see docs/rules/rt-rwsem-non-owner.md)",
                         nullptr};
-        Out.report(RuleId, RTCHECK_WARNING, TU.SM, C.Site, F.Name, Msg, Chain, Fix);
+        Out.report(RuleId, Severity, TU.SM, C.Site, F.Name, Msg, Chain, Fix);
       }
   }
 };

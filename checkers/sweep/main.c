@@ -35,6 +35,8 @@ static const char usage[] =
 	"  --timeout SEC   wall-time limit per TU, 0: none (default: 300)\n"
 	"  --mem-mb MB     address-space limit per TU, 0: none (default: 4096)\n"
 	"  --rules ID,...  run only these rules\n"
+	"  --no-build      do not let kbuild build the objects of TUs that miss a\n"
+	"                  generated file, to check them again (see docs/sweep.md)\n"
 	"  --list          only list the TUs (and write DIR/compile_commands.json)\n";
 
 static const char *const known_rules[] = {
@@ -151,6 +153,48 @@ static int add_path(struct sweep *sw, const char *arg, int *whole_tree)
 	return 0;
 }
 
+/*
+ * Some TUs include files that only a build generates (security/selinux's
+ * flask.h, drivers/scsi's scsi_devinfo_tbl.c): kbuild builds their objects,
+ * which makes those files, and they are checked again.
+ */
+static int retry_missing(struct sweep *sw, struct tu_list *list)
+{
+	struct tu **retry = xmalloc((list->n + 1) * sizeof(*retry));
+	char err[1024];
+	size_t n = 0, i;
+	int status = EXIT_OK;
+
+	for (i = 0; i < list->n; i++) {
+		struct tu *tu = &list->v[i];
+
+		if (tu->state == TU_FAILED && !tu->timed_out && tu->stderr_tail &&
+		    strstr(tu->stderr_tail, "file not found"))
+			retry[n++] = tu;
+	}
+	if (!n)
+		goto out;
+	if (isatty(2))
+		fprintf(stderr, "rtcheck: sweep: %zu TUs miss a generated file: kbuild builds "
+			"their objects, then they are checked again\n", n);
+	if (kbuild_build_objects(sw, retry, n, err, sizeof(err))) {
+		status = die(EXIT_INTERNAL, "%s", err);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		free(retry[i]->stderr_tail);
+		retry[i]->stderr_tail = NULL;
+		retry[i]->reason[0] = '\0';
+		retry[i]->state = TU_PENDING;
+		retry[i]->retried = 1;
+	}
+	if (run_tus(sw, list, err, sizeof(err)))
+		status = die(EXIT_INTERNAL, "%s", err);
+out:
+	free(retry);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	const char *build = NULL, *out = "rtcheck-out";
@@ -161,7 +205,7 @@ int main(int argc, char **argv)
 	struct tu_list list = { 0 };
 	size_t nfindings = 0, nfailed = 0, ok = 0, npaths = 0, i;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN), timeout = 300, mem_mb = 4096, v;
-	int nargs = 0, status = EXIT_OK, whole_tree = 0, list_only = 0;
+	int nargs = 0, status = EXIT_OK, whole_tree = 0, list_only = 0, build_missing = 1;
 	ssize_t n;
 
 	memset(&sw, 0, sizeof(sw));
@@ -186,6 +230,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--list")) {
 			list_only = 1;
+			continue;
+		}
+		if (!strcmp(a, "--no-build")) {
+			build_missing = 0;
 			continue;
 		}
 		if (a[0] != '-' || !a[1]) {
@@ -239,6 +287,7 @@ int main(int argc, char **argv)
 	sw.jobs = jobs;
 	sw.timeout = timeout;
 	sw.mem_mb = mem_mb;
+	sw.build_missing = build_missing;
 
 	/* rtcheck-clang sits beside us in build/. */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -315,6 +364,8 @@ int main(int argc, char **argv)
 
 	if (run_tus(&sw, &list, err, sizeof(err)))
 		status = die(EXIT_INTERNAL, "%s", err);
+	else if (!sw.interrupted && sw.build_missing)
+		status = retry_missing(&sw, &list);
 	sw.seconds = now_seconds() - sw.started;
 	if (write_reports(&sw, &list, &nfindings, err, sizeof(err))) {
 		status = die(EXIT_INTERNAL, "%s", err);

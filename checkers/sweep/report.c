@@ -175,6 +175,7 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 	struct counts rules = { 0 }, subsystems = { 0 };
 	struct strset seen = { 0 };
 	size_t i, j, ok = 0, nfailed = 0, notrun = 0, bad = 0, findings = 0, ntimed = 0;
+	size_t retried = 0;
 	char **texts = xmalloc((list->n + 1) * sizeof(*texts));
 	const struct tu **timed = xmalloc((list->n + 1) * sizeof(*timed));
 	FILE *json, *rep, *fail;
@@ -194,6 +195,7 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 		char *line, *next;
 
 		texts[i] = NULL;
+		retried += tu->retried;
 		if (tu->state == TU_OK)
 			ok++;
 		else if (tu->state == TU_FAILED)
@@ -276,6 +278,9 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 	fprintf(rep, "TUs:        %zu (commands from %s)\n", list->n, list->origin);
 	fprintf(rep, "analysed:   %zu\n", ok);
 	fprintf(rep, "failed:     %zu\n", nfailed);
+	if (retried)
+		fprintf(rep, "retried:    %zu (missed a generated file: kbuild built their objects)\n",
+			retried);
 	if (notrun)
 		fprintf(rep, "not run:    %zu (interrupted by signal %d)\n", notrun, sw->interrupted);
 	fprintf(rep, "findings:   %zu\n", findings);

@@ -193,10 +193,10 @@ static void fmt_duration(char *buf, size_t len, double s)
 		snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
 }
 
-static void progress(const struct sweep *sw, size_t done, size_t total, long findings,
-		     size_t nfailed, double now)
+static void progress(double started, size_t done, size_t total, long findings, size_t nfailed,
+		     double now)
 {
-	double elapsed = now - sw->started, rate = elapsed > 0 ? done / elapsed : 0;
+	double elapsed = now - started, rate = elapsed > 0 ? done / elapsed : 0;
 	char eta[32] = "-:--";
 
 	if (done && rate > 0)
@@ -235,8 +235,9 @@ static void kill_all(struct tu_list *list, size_t *running)
 
 int run_tus(struct sweep *sw, struct tu_list *list, char *err, size_t errlen)
 {
+	double started = now_seconds();
 	struct tu **queue = xmalloc(list->n * sizeof(*queue));
-	size_t next = 0, running = 0, done = 0, nfailed = 0, i;
+	size_t next = 0, running = 0, done = 0, nfailed = 0, nqueue = 0, i;
 	int tty = isatty(2), ret = 0;
 	struct sigaction sa, old_sa;
 	sigset_t set, old_mask;
@@ -245,9 +246,10 @@ int run_tus(struct sweep *sw, struct tu_list *list, char *err, size_t errlen)
 
 	/* Biggest sources first: the long TUs do not come last and alone. */
 	for (i = 0; i < list->n; i++)
-		queue[i] = &list->v[i];
-	if (list->n > 1)
-		qsort(queue, list->n, sizeof(*queue), by_size_desc);
+		if (list->v[i].state == TU_PENDING)
+			queue[nqueue++] = &list->v[i];
+	if (nqueue > 1)
+		qsort(queue, nqueue, sizeof(*queue), by_size_desc);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigchld;
@@ -260,13 +262,13 @@ int run_tus(struct sweep *sw, struct tu_list *list, char *err, size_t errlen)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, &old_mask);
 
-	while (done < list->n) {
+	while (done < nqueue) {
 		struct timespec wait = { 0, 250 * 1000 * 1000 };
 		double now;
 		pid_t pid;
 		int sig, status;
 
-		while (running < (size_t)sw->jobs && next < list->n) {
+		while (running < (size_t)sw->jobs && next < nqueue) {
 			struct tu *tu = queue[next];
 
 			tu->start = now_seconds();
@@ -317,8 +319,8 @@ int run_tus(struct sweep *sw, struct tu_list *list, char *err, size_t errlen)
 				killpg(tu->pid, SIGKILL);	/* reaped above, next round */
 			}
 		}
-		if (tty && (now - last_shown >= 0.5 || done == list->n)) {
-			progress(sw, done, list->n, findings, nfailed, now);
+		if (tty && (now - last_shown >= 0.5 || done == nqueue)) {
+			progress(started, done, nqueue, findings, nfailed, now);
 			last_shown = now;
 		}
 	}

@@ -34,6 +34,7 @@ struct tu {
 	pid_t pid;
 	double start, seconds;
 	int timed_out;
+	int retried;		/* run again after kbuild built its object */
 	char reason[160];	/* why it failed */
 	char *stderr_tail;	/* the last lines rtcheck-clang wrote on stderr */
 	int nfindings;		/* lines of its jsonl output */
@@ -55,6 +56,7 @@ struct sweep {
 	int jobs;
 	int timeout;		/* seconds per TU, 0: none */
 	long mem_mb;		/* RLIMIT_AS per TU, 0: none */
+	int build_missing;	/* let kbuild build what TUs miss, then retry them */
 	int interrupted;	/* the signal that stopped the sweep, or 0 */
 	double started, seconds;
 };
@@ -63,13 +65,20 @@ struct sweep {
 int tus_from_compile_commands(const struct sweep *sw, const char *json_path,
 			      struct tu_list *list, char *err, size_t errlen);
 int tus_from_kbuild(const struct sweep *sw, struct tu_list *list, char *err, size_t errlen);
+/*
+ * Builds the objects of tus with kbuild ("make -k dir/file.o ..."), which
+ * generates the sources they include that only a build makes (generated
+ * headers, tables); 0, or -1 with err when make cannot run.
+ */
+int kbuild_build_objects(const struct sweep *sw, struct tu *const tus[], size_t n, char *err,
+			 size_t errlen);
 /* Sorts by path, drops duplicates; writes OUT/compile_commands.json. */
 int tus_finish(const struct sweep *sw, struct tu_list *list, char *err, size_t errlen);
 void tus_free(struct tu_list *list);
 /* Whether rel (relative to the source root) is one of the requested paths. */
 int sweep_wants(const struct sweep *sw, const char *rel);
 
-/* run.c: runs every TU; 0, or -1 with a message in err (cannot fork...). */
+/* run.c: runs every TU_PENDING TU; 0, or -1 with a message in err (cannot fork...). */
 int run_tus(struct sweep *sw, struct tu_list *list, char *err, size_t errlen);
 
 /* report.c: findings.json, report.txt, failures.txt; 0 or -1 with err. */

@@ -326,29 +326,25 @@ static int take_line(const struct sweep *sw, struct tu_list *list, char *line)
 	return ret;
 }
 
-int tus_from_kbuild(const struct sweep *sw, struct tu_list *list, char *err, size_t errlen)
+/*
+ * Starts "make -s -k -C SRC [O=BUILD] [LLVM=x] EXTRA... TARGETS..." with
+ * stdout to outfd (-1: the log too), stderr to log; returns its pid or -1.
+ */
+static pid_t start_make(const struct sweep *sw, char *const extra[], size_t nextra,
+			char *const targets[], size_t ntargets, int outfd, const char *log)
 {
-	char **argv = calloc(sw->npaths + 16, sizeof(*argv));
-	char **targets = calloc(sw->npaths + 1, sizeof(*targets));
-	char srcdir[PATH_MAX], oflag[PATH_MAX + 4], llvm[32], kcflags[1024], log[PATH_MAX + 16];
-	const char *user_kcflags = getenv("KCFLAGS");
-	int argc = 0, pipefd[2], status, ret = -1;
-	char *line = NULL;
-	size_t cap = 0, i;
-	FILE *in = NULL;
+	char **argv = calloc(nextra + ntargets + 10, sizeof(*argv));
+	char srcdir[PATH_MAX], oflag[PATH_MAX + 4], llvm[32];
+	size_t argc = 0, i;
 	pid_t pid;
 
-	list->origin = "kbuild (make -n)";
-	if (!argv || !targets)
-		return failf(err, errlen, "out of memory");
+	if (!argv)
+		return -1;
 	snprintf(srcdir, sizeof(srcdir), "%s", sw->kb.src);
 	snprintf(oflag, sizeof(oflag), "O=%s", sw->kb.build);
-	snprintf(kcflags, sizeof(kcflags), "KCFLAGS=%s%s" SENTINEL,
-		 user_kcflags ? user_kcflags : "", user_kcflags && *user_kcflags ? " " : "");
 	argv[argc++] = "make";
-	argv[argc++] = "-n";	/* print the commands, run none (but sub-makes) */
 	argv[argc++] = "-s";
-	argv[argc++] = "-k";
+	argv[argc++] = "-k";	/* one bad target does not stop the others */
 	argv[argc++] = "-C";
 	argv[argc++] = srcdir;
 	if (strcmp(sw->kb.src, sw->kb.build))
@@ -357,48 +353,25 @@ int tus_from_kbuild(const struct sweep *sw, struct tu_list *list, char *err, siz
 		snprintf(llvm, sizeof(llvm), "LLVM=%s", sw->kb.llvm);
 		argv[argc++] = llvm;
 	}
-	argv[argc++] = kcflags;
-	/* No path: kbuild's default goal, everything the .config builds. */
-	for (i = 0; i < sw->npaths; i++) {
-		const struct sweep_path *p = &sw->paths[i];
-		size_t n = strlen(p->rel);
-
-		if (!n)
-			continue;
-		targets[i] = malloc(n + 2);
-		if (!targets[i])
-			goto out_nomem;
-		memcpy(targets[i], p->rel, n + 1);
-		if (p->is_dir)
-			strcat(targets[i], "/");	/* a directory target */
-		else
-			targets[i][n - 1] = 'o';	/* foo.c -> foo.o */
+	for (i = 0; i < nextra; i++)
+		argv[argc++] = extra[i];
+	for (i = 0; i < ntargets; i++)
 		argv[argc++] = targets[i];
-	}
-	snprintf(log, sizeof(log), "%s/kbuild.log", sw->out);
 
-	if (pipe(pipefd)) {
-		failf(err, errlen, "pipe: %s", strerror(errno));
-		goto out;
-	}
 	pid = fork();
-	if (pid < 0) {
-		failf(err, errlen, "fork: %s", strerror(errno));
-		close(pipefd[0]);
-		close(pipefd[1]);
-		goto out;
-	}
 	if (pid == 0) {
 		int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		int nullfd = open("/dev/null", O_RDONLY);
 
-		dup2(pipefd[1], 1);
-		if (logfd >= 0)
+		if (logfd >= 0) {
 			dup2(logfd, 2);
+			if (outfd < 0)
+				dup2(logfd, 1);
+		}
+		if (outfd >= 0)
+			dup2(outfd, 1);
 		if (nullfd >= 0)
 			dup2(nullfd, 0);
-		close(pipefd[0]);
-		close(pipefd[1]);
 		/* A make above us must not hand its jobserver or flags down. */
 		unsetenv("MAKEFLAGS");
 		unsetenv("MFLAGS");
@@ -407,7 +380,74 @@ int tus_from_kbuild(const struct sweep *sw, struct tu_list *list, char *err, siz
 		execvp(argv[0], argv);
 		_exit(127);
 	}
+	free(argv);
+	return pid;
+}
+
+/* The first line of log that looks like an error, or log itself. */
+static void first_error(const char *log, char *buf, size_t len)
+{
+	FILE *f = fopen(log, "r");
+	char line[512];
+
+	snprintf(buf, len, "see %s", log);
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strstr(line, "***") || strstr(line, "rror")) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(buf, len, "%s", line);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+int tus_from_kbuild(const struct sweep *sw, struct tu_list *list, char *err, size_t errlen)
+{
+	char **targets = calloc(sw->npaths + 1, sizeof(*targets));
+	char kcflags[1024], log[PATH_MAX + 16], msg[512];
+	char *extra[2] = { "-n", kcflags };	/* -n: print the commands, run none */
+	const char *user_kcflags = getenv("KCFLAGS");
+	int pipefd[2], status, ret = -1;
+	char *line = NULL;
+	size_t cap = 0, i;
+	FILE *in = NULL;
+	pid_t pid;
+
+	list->origin = "kbuild (make -n)";
+	if (!targets)
+		return failf(err, errlen, "out of memory");
+	snprintf(kcflags, sizeof(kcflags), "KCFLAGS=%s%s" SENTINEL,
+		 user_kcflags ? user_kcflags : "", user_kcflags && *user_kcflags ? " " : "");
+	/* No path: kbuild's default goal, everything the .config builds. */
+	for (i = 0; i < sw->npaths; i++) {
+		const struct sweep_path *p = &sw->paths[i];
+		size_t n = strlen(p->rel);
+
+		targets[i] = malloc(n + 2);
+		if (!targets[i]) {
+			failf(err, errlen, "out of memory");
+			goto out;
+		}
+		memcpy(targets[i], p->rel, n + 1);
+		if (p->is_dir)
+			strcat(targets[i], "/");	/* a directory target */
+		else
+			targets[i][n - 1] = 'o';	/* foo.c -> foo.o */
+	}
+	snprintf(log, sizeof(log), "%s/kbuild.log", sw->out);
+
+	if (pipe(pipefd)) {
+		failf(err, errlen, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	pid = start_make(sw, extra, 2, targets, sw->npaths, pipefd[1], log);
 	close(pipefd[1]);
+	if (pid < 0) {
+		failf(err, errlen, "fork: %s", strerror(errno));
+		close(pipefd[0]);
+		goto out;
+	}
 	in = fdopen(pipefd[0], "r");
 	if (!in) {
 		close(pipefd[0]);
@@ -431,28 +471,52 @@ int tus_from_kbuild(const struct sweep *sw, struct tu_list *list, char *err, siz
 		ret = failf(err, errlen, "cannot run make (see %s)", log);
 	} else if (!list->n && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		/* make failed and printed nothing usable: say why. */
-		FILE *f = fopen(log, "r");
-		char msg[512] = "";
-
-		while (f && fgets(msg, sizeof(msg), f))
-			if (strstr(msg, "***") || strstr(msg, "rror"))
-				break;
-		if (f)
-			fclose(f);
-		msg[strcspn(msg, "\n")] = '\0';
-		ret = failf(err, errlen, "kbuild lists no translation unit: %s",
-			    msg[0] ? msg : log);
+		first_error(log, msg, sizeof(msg));
+		ret = failf(err, errlen, "kbuild lists no translation unit: %s", msg);
 	}
 	/* Otherwise a failing make is not fatal: -k lists what it can. */
-	goto out;
-out_nomem:
-	failf(err, errlen, "out of memory");
 out:
 	free(line);
 	for (i = 0; i < sw->npaths; i++)
 		free(targets[i]);
 	free(targets);
-	free(argv);
+	return ret;
+}
+
+int kbuild_build_objects(const struct sweep *sw, struct tu *const tus[], size_t n, char *err,
+			 size_t errlen)
+{
+	char **targets = calloc(n + 1, sizeof(*targets));
+	char log[PATH_MAX + 24];
+	int status, ret = -1;
+	size_t i;
+	pid_t pid;
+
+	if (!targets)
+		return failf(err, errlen, "out of memory");
+	for (i = 0; i < n; i++) {
+		targets[i] = strdup(tus[i]->rel);
+		if (!targets[i]) {
+			failf(err, errlen, "out of memory");
+			goto out;
+		}
+		targets[i][strlen(targets[i]) - 1] = 'o';	/* foo.c -> foo.o */
+	}
+	snprintf(log, sizeof(log), "%s/kbuild-objects.log", sw->out);
+	pid = start_make(sw, NULL, 0, targets, n, -1, log);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+		failf(err, errlen, "cannot run make: %s", strerror(errno));
+		goto out;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		failf(err, errlen, "cannot run make (see %s)", log);
+		goto out;
+	}
+	ret = 0;	/* what make could not build fails again, with its reason */
+out:
+	for (i = 0; i < n; i++)
+		free(targets[i]);
+	free(targets);
 	return ret;
 }
 

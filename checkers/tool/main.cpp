@@ -49,8 +49,11 @@ void dumpCalls(const TuFacts &TU) {
     if (!F.InMainFile)
       continue;
     llvm::errs() << F.Name << ":\n";
-    for (const SpelledCall &C : F.calls()) {
+    for (size_t I = 0; I < F.calls().size(); ++I) {
+      const SpelledCall &C = F.calls()[I];
       llvm::errs() << "  " << TU.SM.getSpellingLineNumber(C.Site) << ":";
+      for (const HeldContext &H : F.StateBefore[I].Held)
+        llvm::errs() << " {" << describe(H) << (H.Must ? "" : "?") << "}";
       for (StringRef N : C.Names)
         llvm::errs() << " " << N;
       if (!C.ApiName.empty())
