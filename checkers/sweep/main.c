@@ -32,7 +32,8 @@ static const char usage[] =
 	"                  Linux 6.12 PREEMPT_RT tree of rtcheck prepare-tree)\n"
 	"  --jobs N, -j N  parallel TUs (default: the number of CPUs)\n"
 	"  --out DIR       output directory (default: ./rtcheck-out)\n"
-	"  --timeout SEC   wall-time limit per TU, 0: none (default: 300)\n"
+	"  --timeout SEC   wall-time limit per TU (decimals allowed), 0: none\n"
+	"                  (default: 300)\n"
 	"  --mem-mb MB     address-space limit per TU, 0: none (default: 4096)\n"
 	"  --rules ID,...  run only these rules\n"
 	"  --no-build      do not let kbuild build the objects of TUs that miss a\n"
@@ -97,6 +98,21 @@ static int parse_long(const char *opt, const char *val, long min, long max, long
 		return die(EXIT_USAGE, "%s: '%s' is not a number", opt, val);
 	if (v < min || v > max)
 		return die(EXIT_USAGE, "%s: %ld is out of range (%ld..%ld)", opt, v, min, max);
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *opt, const char *val, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(val, &end);
+	if (!*val || *end || errno || v != v)
+		return die(EXIT_USAGE, "%s: '%s' is not a number of seconds", opt, val);
+	if (v < 0 || v > 7 * 86400)
+		return die(EXIT_USAGE, "%s: %s is out of range (0..604800)", opt, val);
 	*out = v;
 	return 0;
 }
@@ -204,7 +220,8 @@ int main(int argc, char **argv)
 	struct sweep sw;
 	struct tu_list list = { 0 };
 	size_t nfindings = 0, nfailed = 0, ok = 0, npaths = 0, i;
-	long jobs = sysconf(_SC_NPROCESSORS_ONLN), timeout = 300, mem_mb = 4096, v;
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN), mem_mb = 4096, v;
+	double timeout = 300;
 	int nargs = 0, status = EXIT_OK, whole_tree = 0, list_only = 0, build_missing = 1;
 	ssize_t n;
 
@@ -272,9 +289,8 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			jobs = v;
 		} else if (!strcmp(name, "--timeout")) {
-			if (parse_long(name, val, 0, 7 * 86400, &v))
+			if (parse_seconds(name, val, &timeout))
 				return EXIT_USAGE;
-			timeout = v;
 		} else {
 			if (parse_long(name, val, 0, 1L << 30, &v))
 				return EXIT_USAGE;

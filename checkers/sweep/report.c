@@ -286,7 +286,7 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 	fprintf(rep, "findings:   %zu\n", findings);
 	if (bad)
 		fprintf(rep, "malformed:  %zu jsonl lines skipped\n", bad);
-	fprintf(rep, "time:       %.1f s wall, %d jobs, limits per TU: %d s, %ld MB\n",
+	fprintf(rep, "time:       %.1f s wall, %d jobs, limits per TU: %g s, %ld MB\n",
 		sw->seconds, sw->jobs, sw->timeout, sw->mem_mb);
 	if (sw->rules)
 		fprintf(rep, "rules:      %s\n", sw->rules);

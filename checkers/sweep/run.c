@@ -156,7 +156,7 @@ static void finish(const struct sweep *sw, struct tu *tu, int status, double now
 	tu_path(sw, tu, ".jsonl", jsonl, sizeof(jsonl));
 	tu->stderr_tail = tail_lines(errf);
 	if (tu->timed_out) {
-		failed(tu, "timeout: killed after %d s", sw->timeout);
+		failed(tu, "timeout: killed after %g s", sw->timeout);
 	} else if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 
@@ -310,7 +310,7 @@ int run_tus(struct sweep *sw, struct tu_list *list, char *err, size_t errlen)
 				break;
 			}
 		}
-		for (i = 0; sw->timeout && i < list->n; i++) {
+		for (i = 0; sw->timeout > 0 && i < list->n; i++) {
 			struct tu *tu = &list->v[i];
 
 			if (tu->state == TU_RUNNING && !tu->timed_out &&

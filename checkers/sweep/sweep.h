@@ -54,7 +54,7 @@ struct sweep {
 	char tool[PATH_MAX];	/* rtcheck-clang */
 	const char *rules;	/* --rules, or NULL */
 	int jobs;
-	int timeout;		/* seconds per TU, 0: none */
+	double timeout;		/* seconds per TU, 0: none */
 	long mem_mb;		/* RLIMIT_AS per TU, 0: none */
 	int build_missing;	/* let kbuild build what TUs miss, then retry them */
 	int interrupted;	/* the signal that stopped the sweep, or 0 */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -384,6 +385,31 @@ static pid_t start_make(const struct sweep *sw, char *const extra[], size_t next
 	return pid;
 }
 
+/*
+ * rtcheck's own processes that run make in a build directory (the tests, the
+ * sweep) take turns on BUILD/.rtcheck-test-make.lock when it exists; no lock
+ * file is made in the user's build directories. Returns the fd or -1.
+ */
+static int lock_build(const struct sweep *sw)
+{
+	char path[PATH_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.rtcheck-test-make.lock", sw->kb.build);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_EX)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void unlock_build(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* drops the flock */
+}
+
 /* The first line of log that looks like an error, or log itself. */
 static void first_error(const char *log, char *buf, size_t len)
 {
@@ -408,7 +434,7 @@ int tus_from_kbuild(const struct sweep *sw, struct tu_list *list, char *err, siz
 	char kcflags[1024], log[PATH_MAX + 16], msg[512];
 	char *extra[2] = { "-n", kcflags };	/* -n: print the commands, run none */
 	const char *user_kcflags = getenv("KCFLAGS");
-	int pipefd[2], status, ret = -1;
+	int pipefd[2], status, ret = -1, lock = -1;
 	char *line = NULL;
 	size_t cap = 0, i;
 	FILE *in = NULL;
@@ -441,6 +467,7 @@ int tus_from_kbuild(const struct sweep *sw, struct tu_list *list, char *err, siz
 		failf(err, errlen, "pipe: %s", strerror(errno));
 		goto out;
 	}
+	lock = lock_build(sw);
 	pid = start_make(sw, extra, 2, targets, sw->npaths, pipefd[1], log);
 	close(pipefd[1]);
 	if (pid < 0) {
@@ -476,6 +503,7 @@ int tus_from_kbuild(const struct sweep *sw, struct tu_list *list, char *err, siz
 	}
 	/* Otherwise a failing make is not fatal: -k lists what it can. */
 out:
+	unlock_build(lock);
 	free(line);
 	for (i = 0; i < sw->npaths; i++)
 		free(targets[i]);
@@ -488,7 +516,7 @@ int kbuild_build_objects(const struct sweep *sw, struct tu *const tus[], size_t 
 {
 	char **targets = calloc(n + 1, sizeof(*targets));
 	char log[PATH_MAX + 24];
-	int status, ret = -1;
+	int status, ret = -1, lock = -1;
 	size_t i;
 	pid_t pid;
 
@@ -503,6 +531,7 @@ int kbuild_build_objects(const struct sweep *sw, struct tu *const tus[], size_t 
 		targets[i][strlen(targets[i]) - 1] = 'o';	/* foo.c -> foo.o */
 	}
 	snprintf(log, sizeof(log), "%s/kbuild-objects.log", sw->out);
+	lock = lock_build(sw);
 	pid = start_make(sw, NULL, 0, targets, n, -1, log);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
 		failf(err, errlen, "cannot run make: %s", strerror(errno));
@@ -514,6 +543,7 @@ int kbuild_build_objects(const struct sweep *sw, struct tu *const tus[], size_t 
 	}
 	ret = 0;	/* what make could not build fails again, with its reason */
 out:
+	unlock_build(lock);
 	for (i = 0; i < n; i++)
 		free(targets[i]);
 	free(targets);
