@@ -58,6 +58,17 @@ TuFacts::TuFacts(ASTContext &Ctx, const RtDeadRegions &Dead)
   }
 }
 
+llvm::SmallVector<const FunctionFacts *, 2> TuFacts::callees(const SpelledCall &C) const {
+  if (const FunctionFacts *F = callee(C))
+    return {F};
+  const auto *M = dyn_cast<MemberExpr>(C.Call->getCallee()->IgnoreParenImpCasts());
+  const auto *Field = M ? dyn_cast<FieldDecl>(M->getMemberDecl()) : nullptr;
+  auto It = Field ? OpsTargets.find(Field->getCanonicalDecl()) : OpsTargets.end();
+  if (It == OpsTargets.end() || It->second.size() > MaxOpsTargets)
+    return {};
+  return It->second;
+}
+
 bool FunctionEffect::operator==(const FunctionEffect &O) const {
   if (Released != O.Released || Acquired.size() != O.Acquired.size())
     return false;

@@ -65,6 +65,13 @@ public:
   const FunctionFacts *callee(const SpelledCall &C) const {
     return factsFor(C.Call->getDirectCallee());
   }
+  /// The TU functions a call may reach: its direct callee, or for a call
+  /// through an ops member ("ops->fn(x)") the functions this TU stores in
+  /// that member, when there are at most MaxOpsTargets of them.
+  llvm::SmallVector<const FunctionFacts *, 2> callees(const SpelledCall &C) const;
+  static constexpr unsigned MaxOpsTargets = 2;
+  /// Functions stored in each struct member by the TU (initializers, assignments).
+  llvm::DenseMap<const clang::FieldDecl *, llvm::SmallVector<const FunctionFacts *, 2>> OpsTargets;
 
 private:
   llvm::DenseMap<const clang::FunctionDecl *, size_t> Index;

@@ -2,7 +2,6 @@
 #include "core/KernelApi.h"
 #include "clang/AST/Attr.h"
 #include "clang/AST/Expr.h"
-#include "clang/AST/ParentMapContext.h"
 #include "clang/Basic/Builtins.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
@@ -196,19 +195,6 @@ bool sameState(const ContextState &A, const ContextState &B) {
   return true;
 }
 
-// The variable a guard()/scoped_guard() constructor call initialises.
-const VarDecl *guardVariable(const CallExpr *C, ASTContext &Ctx) {
-  DynTypedNodeList Parents = Ctx.getParents(*C);
-  while (!Parents.empty()) {
-    if (const auto *VD = Parents[0].get<VarDecl>())
-      return VD->hasAttr<CleanupAttr>() ? VD : nullptr;
-    if (!Parents[0].get<ImplicitCastExpr>() && !Parents[0].get<ParenExpr>())
-      return nullptr;
-    Parents = Ctx.getParents(Parents[0]);
-  }
-  return nullptr;
-}
-
 // The trylock whose success a branch tests, and on which edge it succeeds.
 const CallExpr *testedTrylock(const CFGBlock &B, const FunctionCfg &Cfg, bool &OnFalseEdge) {
   const auto *E = dyn_cast_or_null<Expr>(B.getTerminatorCondition());
@@ -321,7 +307,7 @@ private:
     H.Begin = Sp.Site;
     const ApiEntry *Entry = A ? A : lookupApi(Sp.ApiName);
     H.Key = Entry ? spelledArgument(SM, Sp.Site, Entry->Arg) : "";
-    H.Guard = guardVariable(&C, TU.Ctx);
+    H.Guard = F.Cfg.GuardVars.lookup(&C);
     S.Held.push_back(std::move(H));
   }
 
@@ -410,15 +396,16 @@ std::vector<SleepSite> sleepSites(const TuFacts &TU, const FunctionFacts &F) {
       Out.push_back({C.Site, F.Name, Op->Op, Op->Why, {}});
       continue;
     }
-    const FunctionFacts *Callee = TU.callee(C);
-    if (!Callee || Callee == &F)
-      continue;
-    for (const SleepSite &Inner : Callee->MaySleep) {
-      if (Inner.Path.size() >= MaxChainDepth || Out.size() >= MaxSleepSites)
-        break;
-      SleepSite S = Inner;
-      S.Path.insert(S.Path.begin(), {C.Site, F.Name, "calls " + Callee->Name + "()"});
-      Out.push_back(std::move(S));
+    for (const FunctionFacts *Callee : TU.callees(C)) {
+      if (Callee == &F)
+        continue;
+      for (const SleepSite &Inner : Callee->MaySleep) {
+        if (Inner.Path.size() >= MaxChainDepth || Out.size() >= MaxSleepSites)
+          break;
+        SleepSite S = Inner;
+        S.Path.insert(S.Path.begin(), {C.Site, F.Name, "calls " + Callee->Name + "()"});
+        Out.push_back(std::move(S));
+      }
     }
   }
   return Out;

@@ -1,9 +1,10 @@
-//===- EntryContexts.cpp - functions that start truly atomic ---------------===//
+//===- EntryContexts.cpp - where the TU's functions are registered --------===//
 // A function passed to request_irq(..., IRQF_NO_THREAD), IRQ_WORK_INIT_HARD(),
 // stored in a hard hrtimer's .function or in an irq_chip member starts in a
 // truly atomic context. The knowledge is include/rtcheck/entry_contexts.def.
+// The same walk records which functions the TU stores in which struct
+// members, so calls through "ops->member()" can be followed.
 #include "core/ContextEngine.h"
-#include "clang/AST/ParentMapContext.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Lex/Lexer.h"
 #include "llvm/ADT/StringSet.h"
@@ -105,18 +106,52 @@ public:
             HardTimers.insert(normalizeObject(spelledArgument(SM, C.Site, H.TimerArg)));
   }
 
+  // Top-down, so no parent map of the whole TU is needed.
   bool VisitDeclRefExpr(DeclRefExpr *R) {
-    const auto *FD = dyn_cast<FunctionDecl>(R->getDecl());
-    FunctionFacts *Target = FD ? TU.factsFor(FD) : nullptr;
-    if (!Target || !SM.isInMainFile(SM.getExpansionLoc(R->getLocation())))
-      return true;
-    SourceLocation Where = SM.getExpansionLoc(R->getLocation());
     // IRQ_WORK_INIT_HARD(fn), register_nmi_handler(..., fn, ...): macros.
+    if (!R->getLocation().isMacroID())
+      return true;
+    FunctionFacts *Target = target(R);
+    if (!Target)
+      return true;
     for (StringRef Macro : enclosingMacroArgs(R->getLocation(), SM, LO))
       for (const Registration &Reg : Registrations)
         if (Reg.Api == Macro && Reg.CondArg < 0)
-          give(*Target, Reg.Kind, Reg.Api.str() + "()", Reg.Why, Where);
-    inspectParents(*R, *Target, Where);
+          give(*Target, Reg.Kind, Reg.Api.str() + "()", Reg.Why, where(R));
+    return true;
+  }
+
+  bool VisitCallExpr(CallExpr *C) {
+    for (unsigned I = 0; I < C->getNumArgs(); ++I)
+      if (const DeclRefExpr *R = functionRef(C->getArg(I)))
+        if (FunctionFacts *Target = target(R))
+          fromCall(*C, I, *Target, where(R));
+    return true;
+  }
+
+  bool VisitBinaryOperator(BinaryOperator *B) {
+    if (B->getOpcode() == BO_Assign)
+      if (const DeclRefExpr *R = functionRef(B->getRHS()))
+        if (FunctionFacts *Target = target(R))
+          fromAssignment(*B, *Target, where(R));
+    return true;
+  }
+
+  bool VisitInitListExpr(InitListExpr *IL) {
+    const InitListExpr *Sem = IL->isSemanticForm() ? IL : IL->getSemanticForm();
+    const auto *RT = Sem ? Sem->getType()->getAs<RecordType>() : nullptr;
+    if (!RT)
+      return true;
+    unsigned I = 0;
+    for (const FieldDecl *Field : RT->getDecl()->fields()) {
+      if (I >= Sem->getNumInits())
+        break;
+      if (const DeclRefExpr *R = functionRef(Sem->getInit(I++)))
+        if (FunctionFacts *Target = target(R)) {
+          storedIn(Field, *Target);
+          fromMember(RT->getDecl()->getName(), Field->getName(), *Target, where(R));
+        }
+    }
     return true;
   }
 
@@ -125,6 +160,28 @@ private:
   const SourceManager &SM;
   const LangOptions &LO;
   llvm::StringSet<> HardTimers;
+
+  FunctionFacts *target(const DeclRefExpr *R) {
+    const auto *FD = dyn_cast<FunctionDecl>(R->getDecl());
+    FunctionFacts *F = FD ? TU.factsFor(FD) : nullptr;
+    return F && F->InMainFile ? F : nullptr;
+  }
+
+  SourceLocation where(const DeclRefExpr *R) const { return SM.getExpansionLoc(R->getLocation()); }
+
+  // "fn", "&fn", "(void *)fn" as an argument or initializer.
+  static const DeclRefExpr *functionRef(const Expr *E) {
+    while (E) {
+      E = E->IgnoreParenCasts();
+      if (const auto *U = dyn_cast<UnaryOperator>(E); U && U->getOpcode() == UO_AddrOf) {
+        E = U->getSubExpr();
+        continue;
+      }
+      const auto *R = dyn_cast<DeclRefExpr>(E);
+      return R && isa<FunctionDecl>(R->getDecl()) ? R : nullptr;
+    }
+    return nullptr;
+  }
 
   void give(FunctionFacts &F, ContextKind Kind, const std::string &By, StringRef Why,
             SourceLocation Where) {
@@ -140,42 +197,7 @@ private:
     F.EntryContexts.push_back(std::move(H));
   }
 
-  void inspectParents(const Expr &Ref, FunctionFacts &Target, SourceLocation Where) {
-    const Expr *Child = &Ref;
-    DynTypedNodeList Parents = TU.Ctx.getParents(Ref);
-    while (!Parents.empty()) {
-      const DynTypedNode &P = Parents[0];
-      if (const auto *E = P.get<Expr>();
-          E && (isa<ImplicitCastExpr>(E) || isa<ParenExpr>(E) || isa<CStyleCastExpr>(E) ||
-                (isa<UnaryOperator>(E) && cast<UnaryOperator>(E)->getOpcode() == UO_AddrOf))) {
-        Child = E;
-        Parents = TU.Ctx.getParents(*E);
-        continue;
-      }
-      if (const auto *C = P.get<CallExpr>())
-        return fromCall(*C, Child, Target, Where);
-      if (const auto *B = P.get<BinaryOperator>(); B && B->getOpcode() == BO_Assign)
-        return fromAssignment(*B, Target, Where);
-      if (const auto *IL = P.get<InitListExpr>())
-        return fromInitializer(*IL, Child, Target, Where);
-      if (const auto *D = P.get<DesignatedInitExpr>()) { // .irq_mask = fn
-        const DesignatedInitExpr::Designator *Last = D->getDesignator(D->size() - 1);
-        if (Last && Last->isFieldDesignator())
-          if (const FieldDecl *Field = Last->getField())
-            fromMember(Field->getParent()->getName(), Field->getName(), Target, Where);
-        return;
-      }
-      return;
-    }
-  }
-
-  void fromCall(const CallExpr &C, const Expr *Arg, FunctionFacts &Target, SourceLocation Where) {
-    int Index = -1;
-    for (unsigned I = 0; I < C.getNumArgs(); ++I)
-      if (C.getArg(I) == Arg)
-        Index = I;
-    if (Index < 0)
-      return;
+  void fromCall(const CallExpr &C, int Index, FunctionFacts &Target, SourceLocation Where) {
     SpelledCall Sp = spellCall(&C, SM, LO);
     for (const Registration &Reg : Registrations) {
       if (Reg.CallbackArg != Index || !llvm::is_contained(Sp.Names, Reg.Api))
@@ -199,22 +221,16 @@ private:
         give(Target, ContextKind::HardIrq, "a *_HARD hrtimer", "a hard hrtimer callback",
              Where);
     }
+    if (const auto *Field = dyn_cast<FieldDecl>(M->getMemberDecl()))
+      storedIn(Field, Target);
     if (const auto *RD = dyn_cast<RecordDecl>(M->getMemberDecl()->getDeclContext()))
       fromMember(RD->getName(), Member, Target, Where);
   }
 
-  void fromInitializer(const InitListExpr &IL, const Expr *Init, FunctionFacts &Target,
-                       SourceLocation Where) {
-    const auto *RT = IL.getType()->getAs<RecordType>();
-    if (!RT)
-      return;
-    const RecordDecl *RD = RT->getDecl();
-    unsigned I = 0;
-    for (const FieldDecl *FDecl : RD->fields()) {
-      if (I < IL.getNumInits() && IL.getInit(I) == Init)
-        return fromMember(RD->getName(), FDecl->getName(), Target, Where);
-      ++I;
-    }
+  void storedIn(const FieldDecl *Field, FunctionFacts &Target) {
+    auto &Targets = TU.OpsTargets[Field->getCanonicalDecl()];
+    if (!llvm::is_contained(Targets, &Target))
+      Targets.push_back(&Target);
   }
 
   void fromMember(StringRef Struct, StringRef Member, FunctionFacts &Target,

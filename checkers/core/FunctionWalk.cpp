@@ -1,6 +1,7 @@
 #include "core/FunctionWalk.h"
 #include "core/RtCondition.h"
 #include "clang/AST/ASTContext.h"
+#include "clang/AST/Attr.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Lex/Lexer.h"
 #include <map>
@@ -123,10 +124,19 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
   for (const CFGBlock *B : G) {
     if (!F.Reached.test(B->getBlockID()))
       continue;
-    for (const CFGElement &E : *B)
-      if (auto S = E.getAs<CFGStmt>())
-        if (const auto *C = dyn_cast<CallExpr>(S->getStmt()))
-          Add(C);
+    for (const CFGElement &E : *B) {
+      auto S = E.getAs<CFGStmt>();
+      if (!S)
+        continue;
+      if (const auto *C = dyn_cast<CallExpr>(S->getStmt()))
+        Add(C);
+      else if (const auto *DS = dyn_cast<DeclStmt>(S->getStmt()))
+        for (const Decl *D : DS->decls())
+          if (const auto *VD = dyn_cast<VarDecl>(D); VD && VD->hasAttr<CleanupAttr>())
+            if (const auto *C = dyn_cast_or_null<CallExpr>(
+                    VD->getInit() ? VD->getInit()->IgnoreParenImpCasts() : nullptr))
+              F.GuardVars[C] = VD;
+    }
   }
   pickRepresentatives(F.Calls, SM);
   return F;

@@ -26,6 +26,9 @@ struct FunctionCfg {
   /// per CallExpr, in block order.
   std::vector<SpelledCall> Calls;
   llvm::DenseMap<const clang::CallExpr *, unsigned> CallIndex;
+  /// guard()/scoped_guard() variables by the constructor call that
+  /// initialises them: the context ends with the variable's lifetime.
+  llvm::DenseMap<const clang::CallExpr *, const clang::VarDecl *> GuardVars;
 
   bool takesEdge(const clang::CFGBlock &From, unsigned SuccIndex) const {
     if (From.succ_size() != 2)

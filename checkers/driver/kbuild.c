@@ -167,7 +167,7 @@ static void first_error(const char *log, char *buf, size_t len)
 	fclose(f);
 }
 
-int kbuild_compile_commands(const struct kbuild *kb, char *const files[], int nfiles,
+int kbuild_compile_commands(const struct kbuild *kb, char *files[], int nfiles,
 			    const char *out_dir, int *failed, char *err, size_t errlen)
 {
 	size_t srclen = strlen(kb->src);
@@ -193,7 +193,7 @@ int kbuild_compile_commands(const struct kbuild *kb, char *const files[], int nf
 		argv[argc++] = llvm;
 	}
 	for (i = 0; i < nfiles; i++) {
-		const char *rel = files[i] + srclen + 1;
+		const char *rel = files[i] + srclen + 1;	/* inside src: resolve_file() */
 		size_t n = strlen(rel);
 
 		targets[i] = malloc(n + 1);
@@ -231,6 +231,7 @@ int kbuild_compile_commands(const struct kbuild *kb, char *const files[], int nf
 			fprintf(stderr, "rtcheck: error: %s: kbuild cannot compile it: %s\n",
 				files[i] + srclen + 1, first);
 			(*failed)++;
+			files[i] = NULL;
 			continue;
 		}
 		unlink(ipath);	/* the preprocessed output is not needed */

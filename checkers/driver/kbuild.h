@@ -19,10 +19,11 @@ int kbuild_locate(const char *dir, struct kbuild *kb, char *err, size_t errlen);
  * Writes a compile_commands.json for the given source files (absolute paths
  * inside kb->src) into out_dir, with the exact flags kbuild uses for them:
  * one "make dir/file.i" for all files, then kbuild's .file.i.cmd records.
- * A file kbuild cannot handle is reported on stderr and counted in *failed.
- * Returns the number of commands written, or -1 with a message in err.
+ * A file kbuild cannot handle is reported on stderr, counted in *failed and
+ * set to NULL in files. Returns the number of commands written, or -1 with a
+ * message in err.
  */
-int kbuild_compile_commands(const struct kbuild *kb, char *const files[], int nfiles,
+int kbuild_compile_commands(const struct kbuild *kb, char *files[], int nfiles,
 			    const char *out_dir, int *failed, char *err, size_t errlen);
 
 #endif

@@ -9,6 +9,7 @@
 #include "kbuild.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +61,8 @@ static int wait_status(pid_t pid)
 
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
 		return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -108,7 +111,7 @@ static int cmd_check(int argc, char **argv)
 	char build_buf[PATH_MAX], tmpdir[] = "/tmp/rtcheck.XXXXXX", err[1024];
 	char **files, **cargv, fmt_opt[64], root_opt[PATH_MAX + 8], rules_opt[512];
 	char tool[PATH_MAX], db[PATH_MAX + 32];
-	int werror = 0, nfiles = 0, i, cargc = 0, failed = 0, written, status;
+	int werror = 0, nfiles = 0, i, n, cargc = 0, failed = 0, written, status, bad_input = 0;
 	struct kbuild kb;
 	pid_t pid;
 
@@ -153,15 +156,22 @@ static int cmd_check(int argc, char **argv)
 	if (kbuild_locate(build, &kb, err, sizeof(err)))
 		return die(EXIT_INPUT, "%s", err);
 
-	for (i = 0; i < nfiles; i++) {
+	/* A bad file is reported and skipped: the others are still checked. */
+	for (i = 0, n = 0; i < nfiles; i++) {
 		char *abs = malloc(PATH_MAX);
 
 		if (!abs)
 			return die(EXIT_INTERNAL, "out of memory");
-		if (resolve_file(files[i], &kb, abs))
-			return EXIT_INPUT;
-		files[i] = abs;
+		if (resolve_file(files[i], &kb, abs)) {
+			bad_input = 1;
+			free(abs);
+			continue;
+		}
+		files[n++] = abs;
 	}
+	nfiles = n;
+	if (!nfiles)
+		return EXIT_INPUT;
 
 	if (!mkdtemp(tmpdir))
 		return die(EXIT_INTERNAL, "cannot create a temporary directory: %s", strerror(errno));
@@ -170,7 +180,7 @@ static int cmd_check(int argc, char **argv)
 		status = die(EXIT_INTERNAL, "%s", err);
 		goto out;
 	}
-	status = failed ? EXIT_INPUT : EXIT_OK;
+	status = failed || bad_input ? EXIT_INPUT : EXIT_OK;
 	if (!written)
 		goto out;
 
@@ -190,14 +200,19 @@ static int cmd_check(int argc, char **argv)
 	cargv[cargc++] = "-p";
 	cargv[cargc++] = tmpdir;
 	for (i = 0; i < nfiles; i++)
-		cargv[cargc++] = files[i];
+		if (files[i])	/* kbuild could not give a command: already reported */
+			cargv[cargc++] = files[i];
 	pid = fork();
 	if (pid == 0) {
 		execv(tool, cargv);
 		_exit(127);
 	}
 	i = wait_status(pid);
-	if (i == 127 || i < 0)
+	if (i == 128 + SIGPIPE)
+		status = EXIT_INTERNAL;	/* the reader went away: nothing to say */
+	else if (i > 128)
+		status = die(EXIT_INTERNAL, "rtcheck-clang was killed by signal %d", i - 128);
+	else if (i == 127 || i < 0)
 		status = die(EXIT_INTERNAL, "cannot run %s", tool);
 	else if (i > status)
 		status = i;

@@ -53,17 +53,15 @@ public:
             report(TU, Out, C.Site, F.Name, Op->Op, Op->Why, *Atomic, Chain);
           continue;
         }
-        const FunctionFacts *Callee = TU.callee(C);
-        if (!Callee)
-          continue;
-        for (const SleepSite &S : Callee->MaySleep) {
-          if (!Reported.insert(S.Loc.getRawEncoding()).second)
-            continue;
-          std::vector<ChainStep> Full = Chain;
-          Full.push_back({C.Site, F.Name, "calls " + Callee->Name + "()"});
-          Full.insert(Full.end(), S.Path.begin(), S.Path.end());
-          report(TU, Out, S.Loc, S.Function, S.Op, S.Why, *Atomic, Full);
-        }
+        for (const FunctionFacts *Callee : TU.callees(C))
+          for (const SleepSite &S : Callee->MaySleep) {
+            if (!Reported.insert(S.Loc.getRawEncoding()).second)
+              continue;
+            std::vector<ChainStep> Full = Chain;
+            Full.push_back({C.Site, F.Name, "calls " + Callee->Name + "()"});
+            Full.insert(Full.end(), S.Path.begin(), S.Path.end());
+            report(TU, Out, S.Loc, S.Function, S.Op, S.Why, *Atomic, Full);
+          }
       }
   }
 

@@ -15,6 +15,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
+#include <chrono>
 
 using namespace clang;
 using namespace rtcheck;
@@ -73,12 +74,24 @@ public:
   void HandleTranslationUnit(ASTContext &Ctx) override {
     if (Ctx.getDiagnostics().hasErrorOccurred())
       return; // an AST with errors would give findings nobody can trust
+    auto T0 = std::chrono::steady_clock::now();
     TuFacts Facts(Ctx, Dead);
+    auto T1 = std::chrono::steady_clock::now();
     runContextEngine(Facts);
+    auto T2 = std::chrono::steady_clock::now();
     if (DumpCalls)
       dumpCalls(Facts);
     for (const RuleInfo *R : Rules)
       R->Create()->check(Facts, Sink);
+    auto T3 = std::chrono::steady_clock::now();
+    if (getenv("RTCHECK_TIMING")) {
+      auto Ms = [](auto A, auto B) {
+        return std::chrono::duration<double, std::milli>(B - A).count();
+      };
+      llvm::errs() << "rtcheck: facts " << Ms(T0, T1) << " ms, engine " << Ms(T1, T2)
+                   << " ms, rules " << Ms(T2, T3) << " ms, functions " << Facts.Functions.size()
+                   << "\n";
+    }
   }
 
 private:
