@@ -3,8 +3,9 @@
 /// of the same function.  On PREEMPT_RT spinlock_t, rwlock_t and
 /// local_lock_t become sleeping rt_mutex based locks and the memory
 /// allocator takes them, so any allocation or free (whatever the GFP
-/// flags), any spinlock_t/rwlock_t/local_lock_t acquisition, a wake_up() on
-/// a wait queue, and everything that sleeps on every kernel must not run
+/// flags), any spinlock_t/rwlock_t/local_lock_t acquisition or
+/// local_bh_disable(), a wake_up() on a wait queue, and everything that
+/// sleeps on every kernel must not run
 /// where PREEMPT_RT still cannot schedule: under raw_spin_lock*(), a
 /// successful raw_spin_trylock*(), bit_spin_lock(), arch_spin_lock(),
 /// preempt_disable*(), get_cpu*(), local_irq_disable()/local_irq_save(),
@@ -30,10 +31,12 @@
 //  operation inside a called function, and callbacks that run in hard-irq
 //  context (IRQF_NO_THREAD handlers, HRTIMER_MODE_*_HARD timers,
 //  smp_call_function() callbacks) are left to the rtcheck Clang checker.
-//  Sections are paired by the lock expression spelled at the lock and the
-//  unlock (raw locks) or by family (preempt, get_cpu, rcu_sched, irq); a
-//  section released through a differently spelled expression looks held.
-//  complete() is not reported: completions use a raw swait queue lock.
+//  A raw lock section is paired by the lock expression spelled at the lock
+//  and the unlock, preempt/get_cpu/rcu_sched/irq sections by family; a call
+//  of a local helper whose name says unlock or restore and that is given
+//  the lock, its object or the saved flags also ends the section
+//  (raw_spin_lock(&p->pi_lock) ... task_rq_unlock(rq, p, &rf)).
+//  complete() is not reported: completions use a raw swait lock.
 //  Functions Coccinelle cannot parse without the kernel headers
 //  (scoped_guard() blocks, BPF_CALL_n(...), static CLOSURE_CALLBACK(...))
 //  are scanned textually in report and org mode only, following braces
@@ -118,7 +121,7 @@ def _sleeps(why, names):
     for n in names.split():
         SLEEP_WHY[n] = why
 
-_sleeps("allocates memory: the allocator takes sleeping locks on PREEMPT_RT, whatever the GFP flags", """
+_sleeps("allocates memory, whatever the GFP flags", """
     kmalloc kmalloc_node kmalloc_array kmalloc_array_node kcalloc
     kcalloc_node kzalloc kzalloc_node krealloc krealloc_array
     kmalloc_track_caller kmalloc_node_track_caller __kmalloc __kmalloc_node
@@ -138,25 +141,25 @@ _sleeps("allocates memory: the allocator takes sleeping locks on PREEMPT_RT, wha
     xa_alloc_cyclic_irq radix_tree_insert radix_tree_preload
     radix_tree_maybe_preload bpf_map_kmalloc_node bpf_map_kzalloc
     bpf_map_kvcalloc bpf_map_alloc_percpu zs_malloc""")
-_sleeps("frees memory: the allocator takes sleeping locks on PREEMPT_RT", """
+_sleeps("frees memory", """
     kfree kvfree kfree_sensitive kvfree_sensitive kfree_const
     kmem_cache_free kmem_cache_free_bulk vfree free_pages free_page
     __free_pages __free_page free_pages_exact folio_put mempool_free
     free_percpu zs_free""")
-_sleeps("acquires a spinlock_t, which sleeps on PREEMPT_RT", """
+_sleeps("acquires a spinlock_t", """
     spin_lock spin_lock_nested spin_lock_nest_lock spin_lock_irq
     spin_lock_irqsave spin_lock_irqsave_nested spin_lock_bh spin_trylock
     spin_trylock_irq spin_trylock_irqsave spin_trylock_bh xa_lock xa_lock_bh
     xa_lock_irq xa_lock_irqsave xa_lock_nested xa_lock_bh_nested
     xa_lock_irq_nested xa_lock_irqsave_nested xas_lock xas_lock_bh
     xas_lock_irq xas_lock_irqsave task_lock lock_task_sighand""")
-_sleeps("acquires an rwlock_t, which sleeps on PREEMPT_RT", """
+_sleeps("acquires an rwlock_t", """
     read_lock read_lock_irq read_lock_irqsave read_lock_bh write_lock
     write_lock_irq write_lock_irqsave write_lock_bh write_lock_nested
     read_trylock write_trylock write_trylock_irqsave""")
-_sleeps("acquires a local_lock_t, a per-CPU spinlock_t on PREEMPT_RT", """
+_sleeps("acquires a local_lock_t", """
     local_lock local_lock_irq local_lock_irqsave local_lock_nested_bh""")
-_sleeps("disables BH: a per-CPU sleeping lock on PREEMPT_RT", """
+_sleeps("disables BH, a per-CPU lock on PREEMPT_RT", """
     local_bh_disable rcu_read_lock_bh""")
 _sleeps("acquires a mutex", """
     mutex_lock mutex_lock_nested mutex_lock_interruptible
@@ -202,9 +205,9 @@ _sleeps("takes the wait queue's spinlock_t", """
     wake_up_interruptible_sync wake_up_interruptible_poll
     wake_up_interruptible_sync_poll wake_up_poll wake_up_pollfree
     wake_up_bit wake_up_var __wake_up""")
-_sleeps("wakes all waiters, forbidden in truly atomic context on PREEMPT_RT", """
+_sleeps("wakes all waiters: preemptible context only on PREEMPT_RT", """
     complete_all""")
-_sleeps("waits for a running softirq-expiry callback (a sleeping lock on PREEMPT_RT)", """
+_sleeps("waits for a running callback", """
     hrtimer_cancel del_timer_sync timer_delete_sync timer_shutdown_sync
     irq_work_sync""")
 _sleeps("takes sighand->siglock, a spinlock_t", """
@@ -221,11 +224,11 @@ _sleeps("takes zsmalloc's pool lock and a local_lock_t", "zs_map_object")
 SLEEP_GUARD_WHY = {}
 for _g, _why in (
         ("spinlock spinlock_irq spinlock_irqsave spinlock_bh spinlock_nested task_lock",
-         "acquires a spinlock_t, which sleeps on PREEMPT_RT"),
+         "acquires a spinlock_t"),
         ("read_lock read_lock_irq read_lock_irqsave write_lock write_lock_irq write_lock_irqsave",
-         "acquires an rwlock_t, which sleeps on PREEMPT_RT"),
+         "acquires an rwlock_t"),
         ("local_lock local_lock_irq local_lock_irqsave local_lock_nested_bh",
-         "acquires a local_lock_t, a per-CPU spinlock_t on PREEMPT_RT"),
+         "acquires a local_lock_t"),
         ("mutex", "acquires a mutex"),
         ("rwsem_read rwsem_write", "acquires a semaphore")):
     for _n in _g.split():
@@ -548,6 +551,10 @@ candidates = {}
 # (file, line, column, family, key): a path reaches the call without the section.
 escapes = set()
 decided = {}
+
+def is_sleeping(p):
+    return all((int(el.line), int(el.column)) in seen.get(el.file, ())
+               for el in p)
 
 def sleep_op(src, line, col):
     name = src.word_at(line, col)
@@ -897,6 +904,9 @@ def report_all(printer):
                 fname, fn, l, c, l, c, l, c, l, c + len(name)), msg))
         for _, _, el, msg in sorted(items, key=lambda x: x[:2]):
             printer(el, msg)
+    clear_state()
+
+def clear_state():
     seen.clear()
     candidates.clear()
     escapes.clear()
@@ -905,8 +915,9 @@ def report_all(printer):
     cond_trylocks.clear()
     sources.clear()
 
-// Every sleeping call Coccinelle sees, so that the text scan skips them.
-@seen depends on org || report@
+// Every sleeping call Coccinelle sees: the other rules match f@p(...) with p
+// among them, and the text scan skips them.
+@sleeping depends on context || org || report@
 identifier sleep = {kmalloc, kmalloc_node, kmalloc_array, kmalloc_array_node,
 		kcalloc, kcalloc_node, kzalloc, kzalloc_node, krealloc,
 		krealloc_array, kmalloc_track_caller,
@@ -1019,8 +1030,8 @@ position p;
   guard@p(sg)(...)
 )
 
-@script:python depends on org || report@
-p << seen.p;
+@script:python depends on context || org || report@
+p << sleeping.p;
 @@
 
 for el in p:
@@ -1060,117 +1071,21 @@ for el in p:
 // Calls that short-circuit evaluation skips on PREEMPT_RT, e.g.
 // IS_ENABLED(CONFIG_PREEMPT_RT) || spin_trylock(&lock)
 @skipped depends on context || org || report@
-identifier sleep = {kmalloc, kmalloc_node, kmalloc_array, kmalloc_array_node,
-		kcalloc, kcalloc_node, kzalloc, kzalloc_node, krealloc,
-		krealloc_array, kmalloc_track_caller,
-		kmalloc_node_track_caller, __kmalloc, __kmalloc_node,
-		kmalloc_trace, kmem_cache_alloc_trace, kvmalloc, kvmalloc_node,
-		kvzalloc, kvzalloc_node, kvcalloc, kvcalloc_node,
-		kvmalloc_array, kvrealloc, kmem_cache_alloc,
-		kmem_cache_alloc_node, kmem_cache_zalloc, kmem_cache_alloc_lru,
-		kmem_cache_alloc_bulk, alloc_pages, alloc_pages_node,
-		alloc_page, alloc_pages_exact, __alloc_pages,
-		__alloc_pages_node, folio_alloc, __folio_alloc,
-		__get_free_pages, __get_free_page, get_zeroed_page, vmalloc,
-		vzalloc, vmalloc_node, vzalloc_node, __vmalloc, vmalloc_user,
-		vmap, kstrdup, kstrndup, kstrdup_const, kmemdup, kmemdup_nul,
-		kmemdup_array, kasprintf, kvasprintf, mempool_alloc,
-		alloc_percpu, alloc_percpu_gfp, __alloc_percpu,
-		__alloc_percpu_gfp, idr_alloc, idr_alloc_cyclic, idr_alloc_u32,
-		idr_preload, ida_alloc, ida_alloc_range, ida_alloc_min,
-		ida_alloc_max, ida_simple_get, xa_store, xa_store_bh,
-		xa_store_irq, xa_insert, xa_insert_bh, xa_insert_irq, xa_alloc,
-		xa_alloc_bh, xa_alloc_irq, xa_alloc_cyclic, xa_alloc_cyclic_bh,
-		xa_alloc_cyclic_irq, radix_tree_insert, radix_tree_preload,
-		radix_tree_maybe_preload, bpf_map_kmalloc_node,
-		bpf_map_kzalloc, bpf_map_kvcalloc, bpf_map_alloc_percpu,
-		zs_malloc, kfree, kvfree, kfree_sensitive, kvfree_sensitive,
-		kfree_const, kmem_cache_free, kmem_cache_free_bulk, vfree,
-		free_pages, free_page, __free_pages, __free_page,
-		free_pages_exact, folio_put, mempool_free, free_percpu,
-		zs_free, spin_lock, spin_lock_nested, spin_lock_nest_lock,
-		spin_lock_irq, spin_lock_irqsave, spin_lock_irqsave_nested,
-		spin_lock_bh, spin_trylock, spin_trylock_irq,
-		spin_trylock_irqsave, spin_trylock_bh, xa_lock, xa_lock_bh,
-		xa_lock_irq, xa_lock_irqsave, xa_lock_nested,
-		xa_lock_bh_nested, xa_lock_irq_nested, xa_lock_irqsave_nested,
-		xas_lock, xas_lock_bh, xas_lock_irq, xas_lock_irqsave,
-		task_lock, lock_task_sighand, read_lock, read_lock_irq,
-		read_lock_irqsave, read_lock_bh, write_lock, write_lock_irq,
-		write_lock_irqsave, write_lock_bh, write_lock_nested,
-		read_trylock, write_trylock, write_trylock_irqsave, local_lock,
-		local_lock_irq, local_lock_irqsave, local_lock_nested_bh,
-		local_bh_disable, rcu_read_lock_bh, mutex_lock,
-		mutex_lock_nested, mutex_lock_interruptible,
-		mutex_lock_interruptible_nested, mutex_lock_killable,
-		mutex_lock_killable_nested, mutex_lock_io, rt_mutex_lock,
-		lock_sock, down, down_interruptible, down_killable,
-		down_timeout, down_read, down_read_nested, down_read_killable,
-		down_read_interruptible, down_write, down_write_nested,
-		down_write_killable, mmap_read_lock, mmap_write_lock,
-		mmap_read_lock_killable, mmap_write_lock_killable,
-		percpu_down_read, percpu_down_write, might_sleep,
-		might_sleep_if, might_fault, cond_resched, schedule,
-		schedule_timeout, schedule_timeout_interruptible,
-		schedule_timeout_uninterruptible, schedule_timeout_killable,
-		schedule_timeout_idle, schedule_hrtimeout,
-		schedule_hrtimeout_range, io_schedule, io_schedule_timeout,
-		msleep, msleep_interruptible, ssleep, usleep_range,
-		usleep_range_state, fsleep, wait_event, wait_event_cmd,
-		wait_event_exclusive_cmd, wait_event_freezable,
-		wait_event_freezable_exclusive, wait_event_freezable_timeout,
-		wait_event_hrtimeout, wait_event_idle,
-		wait_event_idle_exclusive, wait_event_idle_exclusive_timeout,
-		wait_event_idle_timeout, wait_event_interruptible,
-		wait_event_interruptible_exclusive,
-		wait_event_interruptible_hrtimeout,
-		wait_event_interruptible_timeout, wait_event_killable,
-		wait_event_killable_exclusive, wait_event_killable_timeout,
-		wait_event_state, wait_event_timeout, wait_event_lock_irq,
-		wait_event_lock_irq_cmd, wait_event_lock_irq_timeout,
-		wait_event_interruptible_lock_irq,
-		wait_event_interruptible_lock_irq_cmd,
-		wait_event_interruptible_lock_irq_timeout, io_wait_event,
-		wait_for_completion, wait_for_completion_interruptible,
-		wait_for_completion_interruptible_timeout,
-		wait_for_completion_io, wait_for_completion_io_timeout,
-		wait_for_completion_killable,
-		wait_for_completion_killable_timeout,
-		wait_for_completion_state, wait_for_completion_timeout,
-		synchronize_rcu, synchronize_rcu_expedited, synchronize_srcu,
-		synchronize_net, synchronize_irq, rcu_barrier, flush_work,
-		flush_delayed_work, flush_workqueue, drain_workqueue,
-		cancel_work_sync, cancel_delayed_work_sync, kthread_stop,
-		copy_from_user, copy_to_user, get_user, put_user, clear_user,
-		strncpy_from_user, memdup_user, vunmap, free_irq, wake_up,
-		wake_up_all, wake_up_nr, wake_up_interruptible,
-		wake_up_interruptible_all, wake_up_interruptible_nr,
-		wake_up_interruptible_sync, wake_up_interruptible_poll,
-		wake_up_interruptible_sync_poll, wake_up_poll,
-		wake_up_pollfree, wake_up_bit, wake_up_var, __wake_up,
-		complete_all, hrtimer_cancel, del_timer_sync,
-		timer_delete_sync, timer_shutdown_sync, irq_work_sync,
-		send_sig, send_sig_info, send_sig_fault, send_sig_mceerr,
-		send_sig_perf, send_sigqueue, force_sig, force_sig_info,
-		force_sig_fault, force_sig_fault_to_task, force_sig_mceerr,
-		force_sig_bnderr, force_sig_pkuerr, force_sig_perf,
-		force_sig_seccomp, force_sig_ptrace_errno_trap, force_sigsegv,
-		force_fatal_sig, force_exit_sig, kill_pid, kill_pid_info,
-		kill_pgrp, cgroup_enter_frozen, zs_map_object};
+identifier f;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 expression E;
-position p;
+position p : script:python() { is_sleeping(p) };
 @@
 
 (
-  rtc || <+... sleep@p(...) ...+>
+  rtc || <+... f@p(...) ...+>
 |
-  nrtc && <+... sleep@p(...) ...+>
+  nrtc && <+... f@p(...) ...+>
 |
-  rtc ? E : <+... sleep@p(...) ...+>
+  rtc ? E : <+... f@p(...) ...+>
 |
-  nrtc ? <+... sleep@p(...) ...+> : E
+  nrtc ? <+... f@p(...) ...+> : E
 )
 
 @script:python depends on context || org || report@
@@ -1209,119 +1124,16 @@ identifier try = {raw_spin_trylock, raw_spin_trylock_irq,
 		raw_spin_trylock_irqsave, raw_spin_trylock_bh,
 		raw_read_trylock, raw_write_trylock, arch_spin_trylock,
 		bit_spin_trylock};
-identifier sleep = {kmalloc, kmalloc_node, kmalloc_array, kmalloc_array_node,
-		kcalloc, kcalloc_node, kzalloc, kzalloc_node, krealloc,
-		krealloc_array, kmalloc_track_caller,
-		kmalloc_node_track_caller, __kmalloc, __kmalloc_node,
-		kmalloc_trace, kmem_cache_alloc_trace, kvmalloc, kvmalloc_node,
-		kvzalloc, kvzalloc_node, kvcalloc, kvcalloc_node,
-		kvmalloc_array, kvrealloc, kmem_cache_alloc,
-		kmem_cache_alloc_node, kmem_cache_zalloc, kmem_cache_alloc_lru,
-		kmem_cache_alloc_bulk, alloc_pages, alloc_pages_node,
-		alloc_page, alloc_pages_exact, __alloc_pages,
-		__alloc_pages_node, folio_alloc, __folio_alloc,
-		__get_free_pages, __get_free_page, get_zeroed_page, vmalloc,
-		vzalloc, vmalloc_node, vzalloc_node, __vmalloc, vmalloc_user,
-		vmap, kstrdup, kstrndup, kstrdup_const, kmemdup, kmemdup_nul,
-		kmemdup_array, kasprintf, kvasprintf, mempool_alloc,
-		alloc_percpu, alloc_percpu_gfp, __alloc_percpu,
-		__alloc_percpu_gfp, idr_alloc, idr_alloc_cyclic, idr_alloc_u32,
-		idr_preload, ida_alloc, ida_alloc_range, ida_alloc_min,
-		ida_alloc_max, ida_simple_get, xa_store, xa_store_bh,
-		xa_store_irq, xa_insert, xa_insert_bh, xa_insert_irq, xa_alloc,
-		xa_alloc_bh, xa_alloc_irq, xa_alloc_cyclic, xa_alloc_cyclic_bh,
-		xa_alloc_cyclic_irq, radix_tree_insert, radix_tree_preload,
-		radix_tree_maybe_preload, bpf_map_kmalloc_node,
-		bpf_map_kzalloc, bpf_map_kvcalloc, bpf_map_alloc_percpu,
-		zs_malloc, kfree, kvfree, kfree_sensitive, kvfree_sensitive,
-		kfree_const, kmem_cache_free, kmem_cache_free_bulk, vfree,
-		free_pages, free_page, __free_pages, __free_page,
-		free_pages_exact, folio_put, mempool_free, free_percpu,
-		zs_free, spin_lock, spin_lock_nested, spin_lock_nest_lock,
-		spin_lock_irq, spin_lock_irqsave, spin_lock_irqsave_nested,
-		spin_lock_bh, spin_trylock, spin_trylock_irq,
-		spin_trylock_irqsave, spin_trylock_bh, xa_lock, xa_lock_bh,
-		xa_lock_irq, xa_lock_irqsave, xa_lock_nested,
-		xa_lock_bh_nested, xa_lock_irq_nested, xa_lock_irqsave_nested,
-		xas_lock, xas_lock_bh, xas_lock_irq, xas_lock_irqsave,
-		task_lock, lock_task_sighand, read_lock, read_lock_irq,
-		read_lock_irqsave, read_lock_bh, write_lock, write_lock_irq,
-		write_lock_irqsave, write_lock_bh, write_lock_nested,
-		read_trylock, write_trylock, write_trylock_irqsave, local_lock,
-		local_lock_irq, local_lock_irqsave, local_lock_nested_bh,
-		local_bh_disable, rcu_read_lock_bh, mutex_lock,
-		mutex_lock_nested, mutex_lock_interruptible,
-		mutex_lock_interruptible_nested, mutex_lock_killable,
-		mutex_lock_killable_nested, mutex_lock_io, rt_mutex_lock,
-		lock_sock, down, down_interruptible, down_killable,
-		down_timeout, down_read, down_read_nested, down_read_killable,
-		down_read_interruptible, down_write, down_write_nested,
-		down_write_killable, mmap_read_lock, mmap_write_lock,
-		mmap_read_lock_killable, mmap_write_lock_killable,
-		percpu_down_read, percpu_down_write, might_sleep,
-		might_sleep_if, might_fault, cond_resched, schedule,
-		schedule_timeout, schedule_timeout_interruptible,
-		schedule_timeout_uninterruptible, schedule_timeout_killable,
-		schedule_timeout_idle, schedule_hrtimeout,
-		schedule_hrtimeout_range, io_schedule, io_schedule_timeout,
-		msleep, msleep_interruptible, ssleep, usleep_range,
-		usleep_range_state, fsleep, wait_event, wait_event_cmd,
-		wait_event_exclusive_cmd, wait_event_freezable,
-		wait_event_freezable_exclusive, wait_event_freezable_timeout,
-		wait_event_hrtimeout, wait_event_idle,
-		wait_event_idle_exclusive, wait_event_idle_exclusive_timeout,
-		wait_event_idle_timeout, wait_event_interruptible,
-		wait_event_interruptible_exclusive,
-		wait_event_interruptible_hrtimeout,
-		wait_event_interruptible_timeout, wait_event_killable,
-		wait_event_killable_exclusive, wait_event_killable_timeout,
-		wait_event_state, wait_event_timeout, wait_event_lock_irq,
-		wait_event_lock_irq_cmd, wait_event_lock_irq_timeout,
-		wait_event_interruptible_lock_irq,
-		wait_event_interruptible_lock_irq_cmd,
-		wait_event_interruptible_lock_irq_timeout, io_wait_event,
-		wait_for_completion, wait_for_completion_interruptible,
-		wait_for_completion_interruptible_timeout,
-		wait_for_completion_io, wait_for_completion_io_timeout,
-		wait_for_completion_killable,
-		wait_for_completion_killable_timeout,
-		wait_for_completion_state, wait_for_completion_timeout,
-		synchronize_rcu, synchronize_rcu_expedited, synchronize_srcu,
-		synchronize_net, synchronize_irq, rcu_barrier, flush_work,
-		flush_delayed_work, flush_workqueue, drain_workqueue,
-		cancel_work_sync, cancel_delayed_work_sync, kthread_stop,
-		copy_from_user, copy_to_user, get_user, put_user, clear_user,
-		strncpy_from_user, memdup_user, vunmap, free_irq, wake_up,
-		wake_up_all, wake_up_nr, wake_up_interruptible,
-		wake_up_interruptible_all, wake_up_interruptible_nr,
-		wake_up_interruptible_sync, wake_up_interruptible_poll,
-		wake_up_interruptible_sync_poll, wake_up_poll,
-		wake_up_pollfree, wake_up_bit, wake_up_var, __wake_up,
-		complete_all, hrtimer_cancel, del_timer_sync,
-		timer_delete_sync, timer_shutdown_sync, irq_work_sync,
-		send_sig, send_sig_info, send_sig_fault, send_sig_mceerr,
-		send_sig_perf, send_sigqueue, force_sig, force_sig_info,
-		force_sig_fault, force_sig_fault_to_task, force_sig_mceerr,
-		force_sig_bnderr, force_sig_pkuerr, force_sig_perf,
-		force_sig_seccomp, force_sig_ptrace_errno_trap, force_sigsegv,
-		force_fatal_sig, force_exit_sig, kill_pid, kill_pid_info,
-		kill_pgrp, cgroup_enter_frozen, zs_map_object};
-identifier sg = {spinlock, spinlock_irq, spinlock_irqsave, spinlock_bh,
-		spinlock_nested, task_lock, read_lock, read_lock_irq,
-		read_lock_irqsave, write_lock, write_lock_irq,
-		write_lock_irqsave, local_lock, local_lock_irq,
-		local_lock_irqsave, local_lock_nested_bh, mutex, rwsem_read,
-		rwsem_write};
+identifier sleep;
 expression E;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 position p0 : script:python() { section_start_ok(p0) };
-position p : script:python() { reachable_on_rt(p) };
+position p : script:python() { is_sleeping(p) and reachable_on_rt(p) };
 @@
 
 fn(...) {
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
   lock@p0(E, ...)
@@ -1331,11 +1143,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-(
   sleep@p(...)
-|
-  guard@p(sg)(...)
-)
   ... when any
 }
 
@@ -1468,8 +1276,7 @@ position q;
 @@
 
 fn(...) {
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
   unlock(E, ...)
@@ -1519,8 +1326,7 @@ position q;
 @@
 
 fn(...) {
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
   try(E, ...)
@@ -1552,118 +1358,15 @@ identifier lock = {preempt_disable, preempt_disable_notrace};
 identifier unlock = {preempt_enable, preempt_enable_notrace,
 		preempt_enable_no_resched, preempt_enable_no_resched_notrace,
 		sched_preempt_enable_no_resched};
-identifier sleep = {kmalloc, kmalloc_node, kmalloc_array, kmalloc_array_node,
-		kcalloc, kcalloc_node, kzalloc, kzalloc_node, krealloc,
-		krealloc_array, kmalloc_track_caller,
-		kmalloc_node_track_caller, __kmalloc, __kmalloc_node,
-		kmalloc_trace, kmem_cache_alloc_trace, kvmalloc, kvmalloc_node,
-		kvzalloc, kvzalloc_node, kvcalloc, kvcalloc_node,
-		kvmalloc_array, kvrealloc, kmem_cache_alloc,
-		kmem_cache_alloc_node, kmem_cache_zalloc, kmem_cache_alloc_lru,
-		kmem_cache_alloc_bulk, alloc_pages, alloc_pages_node,
-		alloc_page, alloc_pages_exact, __alloc_pages,
-		__alloc_pages_node, folio_alloc, __folio_alloc,
-		__get_free_pages, __get_free_page, get_zeroed_page, vmalloc,
-		vzalloc, vmalloc_node, vzalloc_node, __vmalloc, vmalloc_user,
-		vmap, kstrdup, kstrndup, kstrdup_const, kmemdup, kmemdup_nul,
-		kmemdup_array, kasprintf, kvasprintf, mempool_alloc,
-		alloc_percpu, alloc_percpu_gfp, __alloc_percpu,
-		__alloc_percpu_gfp, idr_alloc, idr_alloc_cyclic, idr_alloc_u32,
-		idr_preload, ida_alloc, ida_alloc_range, ida_alloc_min,
-		ida_alloc_max, ida_simple_get, xa_store, xa_store_bh,
-		xa_store_irq, xa_insert, xa_insert_bh, xa_insert_irq, xa_alloc,
-		xa_alloc_bh, xa_alloc_irq, xa_alloc_cyclic, xa_alloc_cyclic_bh,
-		xa_alloc_cyclic_irq, radix_tree_insert, radix_tree_preload,
-		radix_tree_maybe_preload, bpf_map_kmalloc_node,
-		bpf_map_kzalloc, bpf_map_kvcalloc, bpf_map_alloc_percpu,
-		zs_malloc, kfree, kvfree, kfree_sensitive, kvfree_sensitive,
-		kfree_const, kmem_cache_free, kmem_cache_free_bulk, vfree,
-		free_pages, free_page, __free_pages, __free_page,
-		free_pages_exact, folio_put, mempool_free, free_percpu,
-		zs_free, spin_lock, spin_lock_nested, spin_lock_nest_lock,
-		spin_lock_irq, spin_lock_irqsave, spin_lock_irqsave_nested,
-		spin_lock_bh, spin_trylock, spin_trylock_irq,
-		spin_trylock_irqsave, spin_trylock_bh, xa_lock, xa_lock_bh,
-		xa_lock_irq, xa_lock_irqsave, xa_lock_nested,
-		xa_lock_bh_nested, xa_lock_irq_nested, xa_lock_irqsave_nested,
-		xas_lock, xas_lock_bh, xas_lock_irq, xas_lock_irqsave,
-		task_lock, lock_task_sighand, read_lock, read_lock_irq,
-		read_lock_irqsave, read_lock_bh, write_lock, write_lock_irq,
-		write_lock_irqsave, write_lock_bh, write_lock_nested,
-		read_trylock, write_trylock, write_trylock_irqsave, local_lock,
-		local_lock_irq, local_lock_irqsave, local_lock_nested_bh,
-		local_bh_disable, rcu_read_lock_bh, mutex_lock,
-		mutex_lock_nested, mutex_lock_interruptible,
-		mutex_lock_interruptible_nested, mutex_lock_killable,
-		mutex_lock_killable_nested, mutex_lock_io, rt_mutex_lock,
-		lock_sock, down, down_interruptible, down_killable,
-		down_timeout, down_read, down_read_nested, down_read_killable,
-		down_read_interruptible, down_write, down_write_nested,
-		down_write_killable, mmap_read_lock, mmap_write_lock,
-		mmap_read_lock_killable, mmap_write_lock_killable,
-		percpu_down_read, percpu_down_write, might_sleep,
-		might_sleep_if, might_fault, cond_resched, schedule,
-		schedule_timeout, schedule_timeout_interruptible,
-		schedule_timeout_uninterruptible, schedule_timeout_killable,
-		schedule_timeout_idle, schedule_hrtimeout,
-		schedule_hrtimeout_range, io_schedule, io_schedule_timeout,
-		msleep, msleep_interruptible, ssleep, usleep_range,
-		usleep_range_state, fsleep, wait_event, wait_event_cmd,
-		wait_event_exclusive_cmd, wait_event_freezable,
-		wait_event_freezable_exclusive, wait_event_freezable_timeout,
-		wait_event_hrtimeout, wait_event_idle,
-		wait_event_idle_exclusive, wait_event_idle_exclusive_timeout,
-		wait_event_idle_timeout, wait_event_interruptible,
-		wait_event_interruptible_exclusive,
-		wait_event_interruptible_hrtimeout,
-		wait_event_interruptible_timeout, wait_event_killable,
-		wait_event_killable_exclusive, wait_event_killable_timeout,
-		wait_event_state, wait_event_timeout, wait_event_lock_irq,
-		wait_event_lock_irq_cmd, wait_event_lock_irq_timeout,
-		wait_event_interruptible_lock_irq,
-		wait_event_interruptible_lock_irq_cmd,
-		wait_event_interruptible_lock_irq_timeout, io_wait_event,
-		wait_for_completion, wait_for_completion_interruptible,
-		wait_for_completion_interruptible_timeout,
-		wait_for_completion_io, wait_for_completion_io_timeout,
-		wait_for_completion_killable,
-		wait_for_completion_killable_timeout,
-		wait_for_completion_state, wait_for_completion_timeout,
-		synchronize_rcu, synchronize_rcu_expedited, synchronize_srcu,
-		synchronize_net, synchronize_irq, rcu_barrier, flush_work,
-		flush_delayed_work, flush_workqueue, drain_workqueue,
-		cancel_work_sync, cancel_delayed_work_sync, kthread_stop,
-		copy_from_user, copy_to_user, get_user, put_user, clear_user,
-		strncpy_from_user, memdup_user, vunmap, free_irq, wake_up,
-		wake_up_all, wake_up_nr, wake_up_interruptible,
-		wake_up_interruptible_all, wake_up_interruptible_nr,
-		wake_up_interruptible_sync, wake_up_interruptible_poll,
-		wake_up_interruptible_sync_poll, wake_up_poll,
-		wake_up_pollfree, wake_up_bit, wake_up_var, __wake_up,
-		complete_all, hrtimer_cancel, del_timer_sync,
-		timer_delete_sync, timer_shutdown_sync, irq_work_sync,
-		send_sig, send_sig_info, send_sig_fault, send_sig_mceerr,
-		send_sig_perf, send_sigqueue, force_sig, force_sig_info,
-		force_sig_fault, force_sig_fault_to_task, force_sig_mceerr,
-		force_sig_bnderr, force_sig_pkuerr, force_sig_perf,
-		force_sig_seccomp, force_sig_ptrace_errno_trap, force_sigsegv,
-		force_fatal_sig, force_exit_sig, kill_pid, kill_pid_info,
-		kill_pgrp, cgroup_enter_frozen, zs_map_object};
-identifier sg = {spinlock, spinlock_irq, spinlock_irqsave, spinlock_bh,
-		spinlock_nested, task_lock, read_lock, read_lock_irq,
-		read_lock_irqsave, write_lock, write_lock_irq,
-		write_lock_irqsave, local_lock, local_lock_irq,
-		local_lock_irqsave, local_lock_nested_bh, mutex, rwsem_read,
-		rwsem_write};
+identifier sleep;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 position p0 : script:python() { section_start_ok(p0) };
-position p : script:python() { reachable_on_rt(p) };
+position p : script:python() { is_sleeping(p) and reachable_on_rt(p) };
 @@
 
 fn(...) {
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
   lock@p0(...)
@@ -1671,11 +1374,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-(
   sleep@p(...)
-|
-  guard@p(sg)(...)
-)
   ... when any
 }
 
@@ -1731,8 +1430,7 @@ position q;
 @@
 
 fn(...) {
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
   unlock(...)
@@ -1759,118 +1457,15 @@ add_escape(q, "preempt", "")
 identifier fn;
 identifier lock = {get_cpu, get_cpu_ptr, get_cpu_var};
 identifier unlock = {put_cpu, put_cpu_ptr, put_cpu_var};
-identifier sleep = {kmalloc, kmalloc_node, kmalloc_array, kmalloc_array_node,
-		kcalloc, kcalloc_node, kzalloc, kzalloc_node, krealloc,
-		krealloc_array, kmalloc_track_caller,
-		kmalloc_node_track_caller, __kmalloc, __kmalloc_node,
-		kmalloc_trace, kmem_cache_alloc_trace, kvmalloc, kvmalloc_node,
-		kvzalloc, kvzalloc_node, kvcalloc, kvcalloc_node,
-		kvmalloc_array, kvrealloc, kmem_cache_alloc,
-		kmem_cache_alloc_node, kmem_cache_zalloc, kmem_cache_alloc_lru,
-		kmem_cache_alloc_bulk, alloc_pages, alloc_pages_node,
-		alloc_page, alloc_pages_exact, __alloc_pages,
-		__alloc_pages_node, folio_alloc, __folio_alloc,
-		__get_free_pages, __get_free_page, get_zeroed_page, vmalloc,
-		vzalloc, vmalloc_node, vzalloc_node, __vmalloc, vmalloc_user,
-		vmap, kstrdup, kstrndup, kstrdup_const, kmemdup, kmemdup_nul,
-		kmemdup_array, kasprintf, kvasprintf, mempool_alloc,
-		alloc_percpu, alloc_percpu_gfp, __alloc_percpu,
-		__alloc_percpu_gfp, idr_alloc, idr_alloc_cyclic, idr_alloc_u32,
-		idr_preload, ida_alloc, ida_alloc_range, ida_alloc_min,
-		ida_alloc_max, ida_simple_get, xa_store, xa_store_bh,
-		xa_store_irq, xa_insert, xa_insert_bh, xa_insert_irq, xa_alloc,
-		xa_alloc_bh, xa_alloc_irq, xa_alloc_cyclic, xa_alloc_cyclic_bh,
-		xa_alloc_cyclic_irq, radix_tree_insert, radix_tree_preload,
-		radix_tree_maybe_preload, bpf_map_kmalloc_node,
-		bpf_map_kzalloc, bpf_map_kvcalloc, bpf_map_alloc_percpu,
-		zs_malloc, kfree, kvfree, kfree_sensitive, kvfree_sensitive,
-		kfree_const, kmem_cache_free, kmem_cache_free_bulk, vfree,
-		free_pages, free_page, __free_pages, __free_page,
-		free_pages_exact, folio_put, mempool_free, free_percpu,
-		zs_free, spin_lock, spin_lock_nested, spin_lock_nest_lock,
-		spin_lock_irq, spin_lock_irqsave, spin_lock_irqsave_nested,
-		spin_lock_bh, spin_trylock, spin_trylock_irq,
-		spin_trylock_irqsave, spin_trylock_bh, xa_lock, xa_lock_bh,
-		xa_lock_irq, xa_lock_irqsave, xa_lock_nested,
-		xa_lock_bh_nested, xa_lock_irq_nested, xa_lock_irqsave_nested,
-		xas_lock, xas_lock_bh, xas_lock_irq, xas_lock_irqsave,
-		task_lock, lock_task_sighand, read_lock, read_lock_irq,
-		read_lock_irqsave, read_lock_bh, write_lock, write_lock_irq,
-		write_lock_irqsave, write_lock_bh, write_lock_nested,
-		read_trylock, write_trylock, write_trylock_irqsave, local_lock,
-		local_lock_irq, local_lock_irqsave, local_lock_nested_bh,
-		local_bh_disable, rcu_read_lock_bh, mutex_lock,
-		mutex_lock_nested, mutex_lock_interruptible,
-		mutex_lock_interruptible_nested, mutex_lock_killable,
-		mutex_lock_killable_nested, mutex_lock_io, rt_mutex_lock,
-		lock_sock, down, down_interruptible, down_killable,
-		down_timeout, down_read, down_read_nested, down_read_killable,
-		down_read_interruptible, down_write, down_write_nested,
-		down_write_killable, mmap_read_lock, mmap_write_lock,
-		mmap_read_lock_killable, mmap_write_lock_killable,
-		percpu_down_read, percpu_down_write, might_sleep,
-		might_sleep_if, might_fault, cond_resched, schedule,
-		schedule_timeout, schedule_timeout_interruptible,
-		schedule_timeout_uninterruptible, schedule_timeout_killable,
-		schedule_timeout_idle, schedule_hrtimeout,
-		schedule_hrtimeout_range, io_schedule, io_schedule_timeout,
-		msleep, msleep_interruptible, ssleep, usleep_range,
-		usleep_range_state, fsleep, wait_event, wait_event_cmd,
-		wait_event_exclusive_cmd, wait_event_freezable,
-		wait_event_freezable_exclusive, wait_event_freezable_timeout,
-		wait_event_hrtimeout, wait_event_idle,
-		wait_event_idle_exclusive, wait_event_idle_exclusive_timeout,
-		wait_event_idle_timeout, wait_event_interruptible,
-		wait_event_interruptible_exclusive,
-		wait_event_interruptible_hrtimeout,
-		wait_event_interruptible_timeout, wait_event_killable,
-		wait_event_killable_exclusive, wait_event_killable_timeout,
-		wait_event_state, wait_event_timeout, wait_event_lock_irq,
-		wait_event_lock_irq_cmd, wait_event_lock_irq_timeout,
-		wait_event_interruptible_lock_irq,
-		wait_event_interruptible_lock_irq_cmd,
-		wait_event_interruptible_lock_irq_timeout, io_wait_event,
-		wait_for_completion, wait_for_completion_interruptible,
-		wait_for_completion_interruptible_timeout,
-		wait_for_completion_io, wait_for_completion_io_timeout,
-		wait_for_completion_killable,
-		wait_for_completion_killable_timeout,
-		wait_for_completion_state, wait_for_completion_timeout,
-		synchronize_rcu, synchronize_rcu_expedited, synchronize_srcu,
-		synchronize_net, synchronize_irq, rcu_barrier, flush_work,
-		flush_delayed_work, flush_workqueue, drain_workqueue,
-		cancel_work_sync, cancel_delayed_work_sync, kthread_stop,
-		copy_from_user, copy_to_user, get_user, put_user, clear_user,
-		strncpy_from_user, memdup_user, vunmap, free_irq, wake_up,
-		wake_up_all, wake_up_nr, wake_up_interruptible,
-		wake_up_interruptible_all, wake_up_interruptible_nr,
-		wake_up_interruptible_sync, wake_up_interruptible_poll,
-		wake_up_interruptible_sync_poll, wake_up_poll,
-		wake_up_pollfree, wake_up_bit, wake_up_var, __wake_up,
-		complete_all, hrtimer_cancel, del_timer_sync,
-		timer_delete_sync, timer_shutdown_sync, irq_work_sync,
-		send_sig, send_sig_info, send_sig_fault, send_sig_mceerr,
-		send_sig_perf, send_sigqueue, force_sig, force_sig_info,
-		force_sig_fault, force_sig_fault_to_task, force_sig_mceerr,
-		force_sig_bnderr, force_sig_pkuerr, force_sig_perf,
-		force_sig_seccomp, force_sig_ptrace_errno_trap, force_sigsegv,
-		force_fatal_sig, force_exit_sig, kill_pid, kill_pid_info,
-		kill_pgrp, cgroup_enter_frozen, zs_map_object};
-identifier sg = {spinlock, spinlock_irq, spinlock_irqsave, spinlock_bh,
-		spinlock_nested, task_lock, read_lock, read_lock_irq,
-		read_lock_irqsave, write_lock, write_lock_irq,
-		write_lock_irqsave, local_lock, local_lock_irq,
-		local_lock_irqsave, local_lock_nested_bh, mutex, rwsem_read,
-		rwsem_write};
+identifier sleep;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 position p0 : script:python() { section_start_ok(p0) };
-position p : script:python() { reachable_on_rt(p) };
+position p : script:python() { is_sleeping(p) and reachable_on_rt(p) };
 @@
 
 fn(...) {
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
   lock@p0(...)
@@ -1878,11 +1473,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-(
   sleep@p(...)
-|
-  guard@p(sg)(...)
-)
   ... when any
 }
 
@@ -1936,8 +1527,7 @@ position q;
 @@
 
 fn(...) {
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
   unlock(...)
@@ -1964,118 +1554,15 @@ add_escape(q, "cpu", "")
 identifier fn;
 identifier lock = {rcu_read_lock_sched, rcu_read_lock_sched_notrace};
 identifier unlock = {rcu_read_unlock_sched, rcu_read_unlock_sched_notrace};
-identifier sleep = {kmalloc, kmalloc_node, kmalloc_array, kmalloc_array_node,
-		kcalloc, kcalloc_node, kzalloc, kzalloc_node, krealloc,
-		krealloc_array, kmalloc_track_caller,
-		kmalloc_node_track_caller, __kmalloc, __kmalloc_node,
-		kmalloc_trace, kmem_cache_alloc_trace, kvmalloc, kvmalloc_node,
-		kvzalloc, kvzalloc_node, kvcalloc, kvcalloc_node,
-		kvmalloc_array, kvrealloc, kmem_cache_alloc,
-		kmem_cache_alloc_node, kmem_cache_zalloc, kmem_cache_alloc_lru,
-		kmem_cache_alloc_bulk, alloc_pages, alloc_pages_node,
-		alloc_page, alloc_pages_exact, __alloc_pages,
-		__alloc_pages_node, folio_alloc, __folio_alloc,
-		__get_free_pages, __get_free_page, get_zeroed_page, vmalloc,
-		vzalloc, vmalloc_node, vzalloc_node, __vmalloc, vmalloc_user,
-		vmap, kstrdup, kstrndup, kstrdup_const, kmemdup, kmemdup_nul,
-		kmemdup_array, kasprintf, kvasprintf, mempool_alloc,
-		alloc_percpu, alloc_percpu_gfp, __alloc_percpu,
-		__alloc_percpu_gfp, idr_alloc, idr_alloc_cyclic, idr_alloc_u32,
-		idr_preload, ida_alloc, ida_alloc_range, ida_alloc_min,
-		ida_alloc_max, ida_simple_get, xa_store, xa_store_bh,
-		xa_store_irq, xa_insert, xa_insert_bh, xa_insert_irq, xa_alloc,
-		xa_alloc_bh, xa_alloc_irq, xa_alloc_cyclic, xa_alloc_cyclic_bh,
-		xa_alloc_cyclic_irq, radix_tree_insert, radix_tree_preload,
-		radix_tree_maybe_preload, bpf_map_kmalloc_node,
-		bpf_map_kzalloc, bpf_map_kvcalloc, bpf_map_alloc_percpu,
-		zs_malloc, kfree, kvfree, kfree_sensitive, kvfree_sensitive,
-		kfree_const, kmem_cache_free, kmem_cache_free_bulk, vfree,
-		free_pages, free_page, __free_pages, __free_page,
-		free_pages_exact, folio_put, mempool_free, free_percpu,
-		zs_free, spin_lock, spin_lock_nested, spin_lock_nest_lock,
-		spin_lock_irq, spin_lock_irqsave, spin_lock_irqsave_nested,
-		spin_lock_bh, spin_trylock, spin_trylock_irq,
-		spin_trylock_irqsave, spin_trylock_bh, xa_lock, xa_lock_bh,
-		xa_lock_irq, xa_lock_irqsave, xa_lock_nested,
-		xa_lock_bh_nested, xa_lock_irq_nested, xa_lock_irqsave_nested,
-		xas_lock, xas_lock_bh, xas_lock_irq, xas_lock_irqsave,
-		task_lock, lock_task_sighand, read_lock, read_lock_irq,
-		read_lock_irqsave, read_lock_bh, write_lock, write_lock_irq,
-		write_lock_irqsave, write_lock_bh, write_lock_nested,
-		read_trylock, write_trylock, write_trylock_irqsave, local_lock,
-		local_lock_irq, local_lock_irqsave, local_lock_nested_bh,
-		local_bh_disable, rcu_read_lock_bh, mutex_lock,
-		mutex_lock_nested, mutex_lock_interruptible,
-		mutex_lock_interruptible_nested, mutex_lock_killable,
-		mutex_lock_killable_nested, mutex_lock_io, rt_mutex_lock,
-		lock_sock, down, down_interruptible, down_killable,
-		down_timeout, down_read, down_read_nested, down_read_killable,
-		down_read_interruptible, down_write, down_write_nested,
-		down_write_killable, mmap_read_lock, mmap_write_lock,
-		mmap_read_lock_killable, mmap_write_lock_killable,
-		percpu_down_read, percpu_down_write, might_sleep,
-		might_sleep_if, might_fault, cond_resched, schedule,
-		schedule_timeout, schedule_timeout_interruptible,
-		schedule_timeout_uninterruptible, schedule_timeout_killable,
-		schedule_timeout_idle, schedule_hrtimeout,
-		schedule_hrtimeout_range, io_schedule, io_schedule_timeout,
-		msleep, msleep_interruptible, ssleep, usleep_range,
-		usleep_range_state, fsleep, wait_event, wait_event_cmd,
-		wait_event_exclusive_cmd, wait_event_freezable,
-		wait_event_freezable_exclusive, wait_event_freezable_timeout,
-		wait_event_hrtimeout, wait_event_idle,
-		wait_event_idle_exclusive, wait_event_idle_exclusive_timeout,
-		wait_event_idle_timeout, wait_event_interruptible,
-		wait_event_interruptible_exclusive,
-		wait_event_interruptible_hrtimeout,
-		wait_event_interruptible_timeout, wait_event_killable,
-		wait_event_killable_exclusive, wait_event_killable_timeout,
-		wait_event_state, wait_event_timeout, wait_event_lock_irq,
-		wait_event_lock_irq_cmd, wait_event_lock_irq_timeout,
-		wait_event_interruptible_lock_irq,
-		wait_event_interruptible_lock_irq_cmd,
-		wait_event_interruptible_lock_irq_timeout, io_wait_event,
-		wait_for_completion, wait_for_completion_interruptible,
-		wait_for_completion_interruptible_timeout,
-		wait_for_completion_io, wait_for_completion_io_timeout,
-		wait_for_completion_killable,
-		wait_for_completion_killable_timeout,
-		wait_for_completion_state, wait_for_completion_timeout,
-		synchronize_rcu, synchronize_rcu_expedited, synchronize_srcu,
-		synchronize_net, synchronize_irq, rcu_barrier, flush_work,
-		flush_delayed_work, flush_workqueue, drain_workqueue,
-		cancel_work_sync, cancel_delayed_work_sync, kthread_stop,
-		copy_from_user, copy_to_user, get_user, put_user, clear_user,
-		strncpy_from_user, memdup_user, vunmap, free_irq, wake_up,
-		wake_up_all, wake_up_nr, wake_up_interruptible,
-		wake_up_interruptible_all, wake_up_interruptible_nr,
-		wake_up_interruptible_sync, wake_up_interruptible_poll,
-		wake_up_interruptible_sync_poll, wake_up_poll,
-		wake_up_pollfree, wake_up_bit, wake_up_var, __wake_up,
-		complete_all, hrtimer_cancel, del_timer_sync,
-		timer_delete_sync, timer_shutdown_sync, irq_work_sync,
-		send_sig, send_sig_info, send_sig_fault, send_sig_mceerr,
-		send_sig_perf, send_sigqueue, force_sig, force_sig_info,
-		force_sig_fault, force_sig_fault_to_task, force_sig_mceerr,
-		force_sig_bnderr, force_sig_pkuerr, force_sig_perf,
-		force_sig_seccomp, force_sig_ptrace_errno_trap, force_sigsegv,
-		force_fatal_sig, force_exit_sig, kill_pid, kill_pid_info,
-		kill_pgrp, cgroup_enter_frozen, zs_map_object};
-identifier sg = {spinlock, spinlock_irq, spinlock_irqsave, spinlock_bh,
-		spinlock_nested, task_lock, read_lock, read_lock_irq,
-		read_lock_irqsave, write_lock, write_lock_irq,
-		write_lock_irqsave, local_lock, local_lock_irq,
-		local_lock_irqsave, local_lock_nested_bh, mutex, rwsem_read,
-		rwsem_write};
+identifier sleep;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 position p0 : script:python() { section_start_ok(p0) };
-position p : script:python() { reachable_on_rt(p) };
+position p : script:python() { is_sleeping(p) and reachable_on_rt(p) };
 @@
 
 fn(...) {
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
   lock@p0(...)
@@ -2083,11 +1570,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-(
   sleep@p(...)
-|
-  guard@p(sg)(...)
-)
   ... when any
 }
 
@@ -2141,8 +1624,7 @@ position q;
 @@
 
 fn(...) {
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
   unlock(...)
@@ -2171,118 +1653,15 @@ identifier lock = {local_irq_disable, local_irq_save, raw_local_irq_disable,
 		raw_local_irq_save, hard_irq_disable};
 identifier unlock = {local_irq_enable, local_irq_restore, raw_local_irq_enable,
 		raw_local_irq_restore};
-identifier sleep = {kmalloc, kmalloc_node, kmalloc_array, kmalloc_array_node,
-		kcalloc, kcalloc_node, kzalloc, kzalloc_node, krealloc,
-		krealloc_array, kmalloc_track_caller,
-		kmalloc_node_track_caller, __kmalloc, __kmalloc_node,
-		kmalloc_trace, kmem_cache_alloc_trace, kvmalloc, kvmalloc_node,
-		kvzalloc, kvzalloc_node, kvcalloc, kvcalloc_node,
-		kvmalloc_array, kvrealloc, kmem_cache_alloc,
-		kmem_cache_alloc_node, kmem_cache_zalloc, kmem_cache_alloc_lru,
-		kmem_cache_alloc_bulk, alloc_pages, alloc_pages_node,
-		alloc_page, alloc_pages_exact, __alloc_pages,
-		__alloc_pages_node, folio_alloc, __folio_alloc,
-		__get_free_pages, __get_free_page, get_zeroed_page, vmalloc,
-		vzalloc, vmalloc_node, vzalloc_node, __vmalloc, vmalloc_user,
-		vmap, kstrdup, kstrndup, kstrdup_const, kmemdup, kmemdup_nul,
-		kmemdup_array, kasprintf, kvasprintf, mempool_alloc,
-		alloc_percpu, alloc_percpu_gfp, __alloc_percpu,
-		__alloc_percpu_gfp, idr_alloc, idr_alloc_cyclic, idr_alloc_u32,
-		idr_preload, ida_alloc, ida_alloc_range, ida_alloc_min,
-		ida_alloc_max, ida_simple_get, xa_store, xa_store_bh,
-		xa_store_irq, xa_insert, xa_insert_bh, xa_insert_irq, xa_alloc,
-		xa_alloc_bh, xa_alloc_irq, xa_alloc_cyclic, xa_alloc_cyclic_bh,
-		xa_alloc_cyclic_irq, radix_tree_insert, radix_tree_preload,
-		radix_tree_maybe_preload, bpf_map_kmalloc_node,
-		bpf_map_kzalloc, bpf_map_kvcalloc, bpf_map_alloc_percpu,
-		zs_malloc, kfree, kvfree, kfree_sensitive, kvfree_sensitive,
-		kfree_const, kmem_cache_free, kmem_cache_free_bulk, vfree,
-		free_pages, free_page, __free_pages, __free_page,
-		free_pages_exact, folio_put, mempool_free, free_percpu,
-		zs_free, spin_lock, spin_lock_nested, spin_lock_nest_lock,
-		spin_lock_irq, spin_lock_irqsave, spin_lock_irqsave_nested,
-		spin_lock_bh, spin_trylock, spin_trylock_irq,
-		spin_trylock_irqsave, spin_trylock_bh, xa_lock, xa_lock_bh,
-		xa_lock_irq, xa_lock_irqsave, xa_lock_nested,
-		xa_lock_bh_nested, xa_lock_irq_nested, xa_lock_irqsave_nested,
-		xas_lock, xas_lock_bh, xas_lock_irq, xas_lock_irqsave,
-		task_lock, lock_task_sighand, read_lock, read_lock_irq,
-		read_lock_irqsave, read_lock_bh, write_lock, write_lock_irq,
-		write_lock_irqsave, write_lock_bh, write_lock_nested,
-		read_trylock, write_trylock, write_trylock_irqsave, local_lock,
-		local_lock_irq, local_lock_irqsave, local_lock_nested_bh,
-		local_bh_disable, rcu_read_lock_bh, mutex_lock,
-		mutex_lock_nested, mutex_lock_interruptible,
-		mutex_lock_interruptible_nested, mutex_lock_killable,
-		mutex_lock_killable_nested, mutex_lock_io, rt_mutex_lock,
-		lock_sock, down, down_interruptible, down_killable,
-		down_timeout, down_read, down_read_nested, down_read_killable,
-		down_read_interruptible, down_write, down_write_nested,
-		down_write_killable, mmap_read_lock, mmap_write_lock,
-		mmap_read_lock_killable, mmap_write_lock_killable,
-		percpu_down_read, percpu_down_write, might_sleep,
-		might_sleep_if, might_fault, cond_resched, schedule,
-		schedule_timeout, schedule_timeout_interruptible,
-		schedule_timeout_uninterruptible, schedule_timeout_killable,
-		schedule_timeout_idle, schedule_hrtimeout,
-		schedule_hrtimeout_range, io_schedule, io_schedule_timeout,
-		msleep, msleep_interruptible, ssleep, usleep_range,
-		usleep_range_state, fsleep, wait_event, wait_event_cmd,
-		wait_event_exclusive_cmd, wait_event_freezable,
-		wait_event_freezable_exclusive, wait_event_freezable_timeout,
-		wait_event_hrtimeout, wait_event_idle,
-		wait_event_idle_exclusive, wait_event_idle_exclusive_timeout,
-		wait_event_idle_timeout, wait_event_interruptible,
-		wait_event_interruptible_exclusive,
-		wait_event_interruptible_hrtimeout,
-		wait_event_interruptible_timeout, wait_event_killable,
-		wait_event_killable_exclusive, wait_event_killable_timeout,
-		wait_event_state, wait_event_timeout, wait_event_lock_irq,
-		wait_event_lock_irq_cmd, wait_event_lock_irq_timeout,
-		wait_event_interruptible_lock_irq,
-		wait_event_interruptible_lock_irq_cmd,
-		wait_event_interruptible_lock_irq_timeout, io_wait_event,
-		wait_for_completion, wait_for_completion_interruptible,
-		wait_for_completion_interruptible_timeout,
-		wait_for_completion_io, wait_for_completion_io_timeout,
-		wait_for_completion_killable,
-		wait_for_completion_killable_timeout,
-		wait_for_completion_state, wait_for_completion_timeout,
-		synchronize_rcu, synchronize_rcu_expedited, synchronize_srcu,
-		synchronize_net, synchronize_irq, rcu_barrier, flush_work,
-		flush_delayed_work, flush_workqueue, drain_workqueue,
-		cancel_work_sync, cancel_delayed_work_sync, kthread_stop,
-		copy_from_user, copy_to_user, get_user, put_user, clear_user,
-		strncpy_from_user, memdup_user, vunmap, free_irq, wake_up,
-		wake_up_all, wake_up_nr, wake_up_interruptible,
-		wake_up_interruptible_all, wake_up_interruptible_nr,
-		wake_up_interruptible_sync, wake_up_interruptible_poll,
-		wake_up_interruptible_sync_poll, wake_up_poll,
-		wake_up_pollfree, wake_up_bit, wake_up_var, __wake_up,
-		complete_all, hrtimer_cancel, del_timer_sync,
-		timer_delete_sync, timer_shutdown_sync, irq_work_sync,
-		send_sig, send_sig_info, send_sig_fault, send_sig_mceerr,
-		send_sig_perf, send_sigqueue, force_sig, force_sig_info,
-		force_sig_fault, force_sig_fault_to_task, force_sig_mceerr,
-		force_sig_bnderr, force_sig_pkuerr, force_sig_perf,
-		force_sig_seccomp, force_sig_ptrace_errno_trap, force_sigsegv,
-		force_fatal_sig, force_exit_sig, kill_pid, kill_pid_info,
-		kill_pgrp, cgroup_enter_frozen, zs_map_object};
-identifier sg = {spinlock, spinlock_irq, spinlock_irqsave, spinlock_bh,
-		spinlock_nested, task_lock, read_lock, read_lock_irq,
-		read_lock_irqsave, write_lock, write_lock_irq,
-		write_lock_irqsave, local_lock, local_lock_irq,
-		local_lock_irqsave, local_lock_nested_bh, mutex, rwsem_read,
-		rwsem_write};
+identifier sleep;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 position p0 : script:python() { section_start_ok(p0) };
-position p : script:python() { reachable_on_rt(p) };
+position p : script:python() { is_sleeping(p) and reachable_on_rt(p) };
 @@
 
 fn(...) {
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
   lock@p0(...)
@@ -2290,11 +1669,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-(
   sleep@p(...)
-|
-  guard@p(sg)(...)
-)
   ... when any
 }
 
@@ -2382,8 +1757,7 @@ position q;
 @@
 
 fn(...) {
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
   unlock(...)
@@ -2415,130 +1789,22 @@ identifier G = {raw_spinlock, raw_spinlock_nested, raw_spinlock_irq,
 		preempt_notrace, irq, irqsave, rq_lock, rq_lock_irq,
 		rq_lock_irqsave, task_rq_lock, double_rq_lock,
 		double_raw_spinlock};
-identifier sleep = {kmalloc, kmalloc_node, kmalloc_array, kmalloc_array_node,
-		kcalloc, kcalloc_node, kzalloc, kzalloc_node, krealloc,
-		krealloc_array, kmalloc_track_caller,
-		kmalloc_node_track_caller, __kmalloc, __kmalloc_node,
-		kmalloc_trace, kmem_cache_alloc_trace, kvmalloc, kvmalloc_node,
-		kvzalloc, kvzalloc_node, kvcalloc, kvcalloc_node,
-		kvmalloc_array, kvrealloc, kmem_cache_alloc,
-		kmem_cache_alloc_node, kmem_cache_zalloc, kmem_cache_alloc_lru,
-		kmem_cache_alloc_bulk, alloc_pages, alloc_pages_node,
-		alloc_page, alloc_pages_exact, __alloc_pages,
-		__alloc_pages_node, folio_alloc, __folio_alloc,
-		__get_free_pages, __get_free_page, get_zeroed_page, vmalloc,
-		vzalloc, vmalloc_node, vzalloc_node, __vmalloc, vmalloc_user,
-		vmap, kstrdup, kstrndup, kstrdup_const, kmemdup, kmemdup_nul,
-		kmemdup_array, kasprintf, kvasprintf, mempool_alloc,
-		alloc_percpu, alloc_percpu_gfp, __alloc_percpu,
-		__alloc_percpu_gfp, idr_alloc, idr_alloc_cyclic, idr_alloc_u32,
-		idr_preload, ida_alloc, ida_alloc_range, ida_alloc_min,
-		ida_alloc_max, ida_simple_get, xa_store, xa_store_bh,
-		xa_store_irq, xa_insert, xa_insert_bh, xa_insert_irq, xa_alloc,
-		xa_alloc_bh, xa_alloc_irq, xa_alloc_cyclic, xa_alloc_cyclic_bh,
-		xa_alloc_cyclic_irq, radix_tree_insert, radix_tree_preload,
-		radix_tree_maybe_preload, bpf_map_kmalloc_node,
-		bpf_map_kzalloc, bpf_map_kvcalloc, bpf_map_alloc_percpu,
-		zs_malloc, kfree, kvfree, kfree_sensitive, kvfree_sensitive,
-		kfree_const, kmem_cache_free, kmem_cache_free_bulk, vfree,
-		free_pages, free_page, __free_pages, __free_page,
-		free_pages_exact, folio_put, mempool_free, free_percpu,
-		zs_free, spin_lock, spin_lock_nested, spin_lock_nest_lock,
-		spin_lock_irq, spin_lock_irqsave, spin_lock_irqsave_nested,
-		spin_lock_bh, spin_trylock, spin_trylock_irq,
-		spin_trylock_irqsave, spin_trylock_bh, xa_lock, xa_lock_bh,
-		xa_lock_irq, xa_lock_irqsave, xa_lock_nested,
-		xa_lock_bh_nested, xa_lock_irq_nested, xa_lock_irqsave_nested,
-		xas_lock, xas_lock_bh, xas_lock_irq, xas_lock_irqsave,
-		task_lock, lock_task_sighand, read_lock, read_lock_irq,
-		read_lock_irqsave, read_lock_bh, write_lock, write_lock_irq,
-		write_lock_irqsave, write_lock_bh, write_lock_nested,
-		read_trylock, write_trylock, write_trylock_irqsave, local_lock,
-		local_lock_irq, local_lock_irqsave, local_lock_nested_bh,
-		local_bh_disable, rcu_read_lock_bh, mutex_lock,
-		mutex_lock_nested, mutex_lock_interruptible,
-		mutex_lock_interruptible_nested, mutex_lock_killable,
-		mutex_lock_killable_nested, mutex_lock_io, rt_mutex_lock,
-		lock_sock, down, down_interruptible, down_killable,
-		down_timeout, down_read, down_read_nested, down_read_killable,
-		down_read_interruptible, down_write, down_write_nested,
-		down_write_killable, mmap_read_lock, mmap_write_lock,
-		mmap_read_lock_killable, mmap_write_lock_killable,
-		percpu_down_read, percpu_down_write, might_sleep,
-		might_sleep_if, might_fault, cond_resched, schedule,
-		schedule_timeout, schedule_timeout_interruptible,
-		schedule_timeout_uninterruptible, schedule_timeout_killable,
-		schedule_timeout_idle, schedule_hrtimeout,
-		schedule_hrtimeout_range, io_schedule, io_schedule_timeout,
-		msleep, msleep_interruptible, ssleep, usleep_range,
-		usleep_range_state, fsleep, wait_event, wait_event_cmd,
-		wait_event_exclusive_cmd, wait_event_freezable,
-		wait_event_freezable_exclusive, wait_event_freezable_timeout,
-		wait_event_hrtimeout, wait_event_idle,
-		wait_event_idle_exclusive, wait_event_idle_exclusive_timeout,
-		wait_event_idle_timeout, wait_event_interruptible,
-		wait_event_interruptible_exclusive,
-		wait_event_interruptible_hrtimeout,
-		wait_event_interruptible_timeout, wait_event_killable,
-		wait_event_killable_exclusive, wait_event_killable_timeout,
-		wait_event_state, wait_event_timeout, wait_event_lock_irq,
-		wait_event_lock_irq_cmd, wait_event_lock_irq_timeout,
-		wait_event_interruptible_lock_irq,
-		wait_event_interruptible_lock_irq_cmd,
-		wait_event_interruptible_lock_irq_timeout, io_wait_event,
-		wait_for_completion, wait_for_completion_interruptible,
-		wait_for_completion_interruptible_timeout,
-		wait_for_completion_io, wait_for_completion_io_timeout,
-		wait_for_completion_killable,
-		wait_for_completion_killable_timeout,
-		wait_for_completion_state, wait_for_completion_timeout,
-		synchronize_rcu, synchronize_rcu_expedited, synchronize_srcu,
-		synchronize_net, synchronize_irq, rcu_barrier, flush_work,
-		flush_delayed_work, flush_workqueue, drain_workqueue,
-		cancel_work_sync, cancel_delayed_work_sync, kthread_stop,
-		copy_from_user, copy_to_user, get_user, put_user, clear_user,
-		strncpy_from_user, memdup_user, vunmap, free_irq, wake_up,
-		wake_up_all, wake_up_nr, wake_up_interruptible,
-		wake_up_interruptible_all, wake_up_interruptible_nr,
-		wake_up_interruptible_sync, wake_up_interruptible_poll,
-		wake_up_interruptible_sync_poll, wake_up_poll,
-		wake_up_pollfree, wake_up_bit, wake_up_var, __wake_up,
-		complete_all, hrtimer_cancel, del_timer_sync,
-		timer_delete_sync, timer_shutdown_sync, irq_work_sync,
-		send_sig, send_sig_info, send_sig_fault, send_sig_mceerr,
-		send_sig_perf, send_sigqueue, force_sig, force_sig_info,
-		force_sig_fault, force_sig_fault_to_task, force_sig_mceerr,
-		force_sig_bnderr, force_sig_pkuerr, force_sig_perf,
-		force_sig_seccomp, force_sig_ptrace_errno_trap, force_sigsegv,
-		force_fatal_sig, force_exit_sig, kill_pid, kill_pid_info,
-		kill_pgrp, cgroup_enter_frozen, zs_map_object};
-identifier sg = {spinlock, spinlock_irq, spinlock_irqsave, spinlock_bh,
-		spinlock_nested, task_lock, read_lock, read_lock_irq,
-		read_lock_irqsave, write_lock, write_lock_irq,
-		write_lock_irqsave, local_lock, local_lock_irq,
-		local_lock_irqsave, local_lock_nested_bh, mutex, rwsem_read,
-		rwsem_write};
+identifier sleep;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 position p0 : script:python() { section_start_ok(p0) };
-position p : script:python() { reachable_on_rt(p) };
+position p : script:python() { is_sleeping(p) and reachable_on_rt(p) };
 @@
 
 fn(...) {
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
   guard@p0(G)(...);
-  ... when any
-      when != false rtc
+  ... when != false rtc
       when != true nrtc
       when any
-(
   sleep@p(...)
-|
-  guard@p(sg)(...)
-)
   ... when any
 }
 
@@ -2560,6 +1826,11 @@ position p : script:python() { is_reported(p) };
 |
 * guard@p(...)(...)
 )
+
+@script:python depends on context@
+@@
+
+clear_state()
 
 @script:python depends on org@
 @@

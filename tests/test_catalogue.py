@@ -34,3 +34,13 @@ def test_rule_ids_are_catalogued():
     for src in glob.glob(os.path.join(REPO, "checkers", "rules", "*.cpp")):
         for rid in re.findall(r'"(rt-[\w-]+)"', open(src).read()):
             assert rid in ids, f"{os.path.basename(src)} uses uncatalogued rule id {rid}"
+
+
+def test_generated_cocci_is_current():
+    """cocci/rt-atomic-sleep.cocci is generated: edit the generator's input."""
+    import subprocess
+    gen = os.path.join(REPO, "cocci", "gen", "rt-atomic-sleep.py")
+    out = subprocess.run(["/usr/bin/python3", gen, gen[:-3] + ".cocci.in"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out == open(os.path.join(REPO, "cocci", "rt-atomic-sleep.cocci")).read(), \
+        "regenerate: cocci/gen/rt-atomic-sleep.py cocci/gen/rt-atomic-sleep.cocci.in > cocci/rt-atomic-sleep.cocci"

@@ -559,6 +559,9 @@ def real(rel, lines):
     # which releases the raw_spin_lock(&p->pi_lock) and local_irq_save(rf.flags).
     real("kernel/sched/core.c", []),
     real("kernel/time/hrtimer.c", []),
+    # ptrace_stop(): the upstream fix, if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+    # preempt_disable(), leaves cgroup_enter_frozen() preemptible on RT.
+    real("kernel/signal.c", []),
     # kfree() under local_irq_disable() + arch_spin_lock(&tr->max_lock), in a
     # function Coccinelle does not parse: found by the text scan.
     real("kernel/trace/trace.c", [1508]),
@@ -574,6 +577,9 @@ def test_real_612(src_612, rel, lines):
     # zram_slot_lock() wraps bit_spin_lock(): interprocedural, left to rtcheck.
     real("drivers/block/zram/zram_drv.c", []),
     real("kernel/bpf/lpm_trie.c", []),
+    # ptrace_stop(): cgroup_enter_frozen() takes css_set_lock (spinlock_t)
+    # under preempt_disable() (benchmark D12, fixed upstream as in 6.12).
+    real("kernel/signal.c", [2324]),
 ])
 def test_real_61(src_61, rel, lines):
     assert reported_lines(src_61, rel) == lines
@@ -591,7 +597,8 @@ def test_real_seeded_sched_core(src_612, tmp_path):
     path.write_text("\n".join(lines))
     found = spatch_report(str(path), cwd=str(tmp_path))
     assert [(l, m.split(":")[1].strip()) for l, _, m in found] == \
-        [(at + 2, "kfree() may sleep on PREEMPT_RT (frees memory")], found
+        [(at + 2, "kfree() may sleep on PREEMPT_RT (frees memory)")], found
+    assert "called under raw_spin_lock_irq() (truly atomic)" in found[0][2]
 
 
 def test_coccicheck_kernel_trace(src_612, rt_build):

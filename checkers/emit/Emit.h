@@ -19,6 +19,11 @@ void emitJsonLines(llvm::ArrayRef<rtcheck_finding> Findings, llvm::raw_ostream &
 void emitSarif(llvm::ArrayRef<rtcheck_finding> Findings, llvm::StringRef Root,
                llvm::raw_ostream &OS);
 
+class TuFacts;
+class FindingSink;
+/// Per-TU function summaries (docs/facts.md), for the sweep's cross-TU pass.
+llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths);
+
 /// A location as the JSON contract spells it.
 llvm::json::Object locationToJson(const rtcheck_location &L);
 

@@ -15,6 +15,7 @@ static const char Usage[] =
     "  --root=DIR                kernel source root (default: $srctree, or found from the file)\n"
     "  --rules=ID[,ID...]        run only these rules\n"
     "  --werror                  exit 1 when there are findings\n"
+    "  --facts=FILE              write per-TU function summaries (docs/facts.md)\n"
     "  --dump-calls              print each function's calls reachable on RT (debugging)\n";
 
 static bool parseFormat(llvm::StringRef Name, OutputFormat &F) {
@@ -79,6 +80,8 @@ bool parseOptions(int Argc, char **Argv, Options &Opts, int &ExitCode) {
           return fail("unknown rule '" + Id.str() + "'", ExitCode);
         Opts.Rules.push_back(Id.str());
       }
+    } else if (A.consume_front("--facts=")) {
+      Opts.FactsFile = A.str();
     } else if (A == "--dump-calls") {
       Opts.DumpCalls = true;
     } else if (A == "--werror") {

@@ -20,7 +20,8 @@ struct Options {
   std::string Root;              ///< kernel source root; empty: found from the files
   std::vector<std::string> Rules; ///< enabled rule ids; empty: all
   bool Werror = false;
-  bool DumpCalls = false;        ///< debugging: print each function's RT-reachable calls
+  bool DumpCalls = false;
+  std::string FactsFile;         ///< --facts: per-TU summaries (JSON lines, one per TU)        ///< debugging: print each function's RT-reachable calls
   std::string BuildDir;          ///< -p: directory with compile_commands.json
   std::vector<std::string> Files;        ///< with -p
   std::vector<std::string> CompilerArgs; ///< after --: kbuild's $(CHECKFLAGS) $(c_flags) file.c

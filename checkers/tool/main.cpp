@@ -65,6 +65,7 @@ void dumpCalls(const TuFacts &TU) {
 }
 
 bool DumpCalls = false;
+llvm::raw_fd_ostream *FactsOut = nullptr; // --facts: one JSON line per TU
 
 class RtConsumer : public ASTConsumer {
 public:
@@ -83,6 +84,16 @@ public:
       dumpCalls(Facts);
     for (const RuleInfo *R : Rules)
       R->Create()->check(Facts, Sink);
+    if (FactsOut) {
+      llvm::json::Object O = functionFacts(Facts, Sink);
+      if (auto Entry = Ctx.getSourceManager().getFileEntryRefForID(
+              Ctx.getSourceManager().getMainFileID())) {
+        llvm::SmallString<256> Abs(Entry->getName());
+        Ctx.getSourceManager().getFileManager().makeAbsolutePath(Abs);
+        O["tu"] = Sink.relativePath(Abs);
+      }
+      *FactsOut << llvm::json::Value(std::move(O)) << '\n';
+    }
     auto T3 = std::chrono::steady_clock::now();
     if (getenv("RTCHECK_TIMING")) {
       auto Ms = [](auto A, auto B) {
@@ -146,6 +157,16 @@ int main(int Argc, char **Argv) {
   if (!parseOptions(Argc, Argv, Opts, Status))
     return Status;
   DumpCalls = Opts.DumpCalls;
+  std::unique_ptr<llvm::raw_fd_ostream> FactsFile;
+  if (!Opts.FactsFile.empty()) {
+    std::error_code EC;
+    FactsFile = std::make_unique<llvm::raw_fd_ostream>(Opts.FactsFile, EC);
+    if (EC) {
+      error(Opts.FactsFile + ": " + EC.message());
+      return ExitInput;
+    }
+    FactsOut = FactsFile.get();
+  }
 
   std::vector<const RuleInfo *> Rules;
   for (const RuleInfo &R : allRules())

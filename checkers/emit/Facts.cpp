@@ -1,0 +1,89 @@
+//===- Facts.cpp - per-TU function summaries for the sweep ----------------===//
+// What the sweep needs to carry contexts across files (design.md §1): per
+// function, how it is entered, what it returns holding, what may sleep below
+// it, and the calls it makes to functions defined elsewhere with the context
+// each runs in. Format: docs/facts.md.
+#include "emit/Emit.h"
+#include "core/ContextEngine.h"
+
+namespace rtcheck {
+
+static const char *kindName(ContextKind K) {
+  switch (K) {
+  case ContextKind::RawLock: return "raw_lock";
+  case ContextKind::PreemptOff: return "preempt_off";
+  case ContextKind::IrqOff: return "irq_off";
+  case ContextKind::HardIrq: return "hardirq";
+  case ContextKind::Nmi: return "nmi";
+  case ContextKind::BhOff: return "bh_off";
+  case ContextKind::MigrateOff: return "migrate_off";
+  case ContextKind::RtLock: return "rt_lock";
+  case ContextKind::SleepingLock: return "sleeping_lock";
+  case ContextKind::IrqWork: return "irq_work";
+  }
+  return "unknown";
+}
+
+static llvm::json::Object where(const TuFacts &TU, const FindingSink &Paths,
+                                clang::SourceLocation Loc) {
+  clang::SourceLocation F = TU.SM.getFileLoc(Loc);
+  llvm::StringRef Name;
+  if (auto Entry = TU.SM.getFileEntryRefForID(TU.SM.getFileID(F)))
+    Name = Entry->getName();
+  llvm::SmallString<256> Abs(Name);
+  TU.SM.getFileManager().makeAbsolutePath(Abs);
+  return llvm::json::Object{{"file", Paths.relativePath(Abs)},
+                            {"line", TU.SM.getSpellingLineNumber(F)}};
+}
+
+llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
+  llvm::json::Array Functions;
+  for (const FunctionFacts &F : TU.Functions) {
+    if (!F.InMainFile)
+      continue;
+    llvm::json::Object O = where(TU, Paths, F.Decl->getLocation());
+    O["name"] = F.Name;
+    O["static"] = !F.Decl->isExternallyVisible();
+    llvm::json::Array Entry, Holding, Releases, Sleeps, Calls;
+    for (const HeldContext &H : F.EntryContexts)
+      Entry.push_back(llvm::json::Object{{"kind", kindName(H.Kind)}, {"note", H.Note}});
+    for (const HeldContext &H : F.Effect.Acquired)
+      Holding.push_back(kindName(H.Kind));
+    for (ContextKind K : F.Effect.Released)
+      Releases.push_back(kindName(K));
+    for (const SleepSite &S : F.MaySleep) {
+      llvm::json::Object Site = where(TU, Paths, S.Loc);
+      Site["op"] = S.Op;
+      Site["why"] = S.Why;
+      Site["depth"] = S.Path.size();
+      Sleeps.push_back(std::move(Site));
+    }
+    for (size_t I = 0; I < F.calls().size(); ++I) {
+      const SpelledCall &C = F.calls()[I];
+      const clang::FunctionDecl *Callee = C.Call->getDirectCallee();
+      // Calls the TU cannot follow itself: functions defined elsewhere.
+      if (!Callee || !C.ApiName.empty() || TU.factsFor(Callee) || Callee->isInlined())
+        continue;
+      llvm::json::Object Call = where(TU, Paths, C.Site);
+      Call["callee"] = Callee->getName();
+      const ContextState &S = F.StateBefore[I];
+      if (const HeldContext *A = S.trulyAtomic())
+        Call["atomic"] = describe(*A);
+      llvm::json::Array Held;
+      for (const HeldContext &H : S.Held)
+        if (H.Must)
+          Held.push_back(kindName(H.Kind));
+      Call["held"] = std::move(Held);
+      Calls.push_back(std::move(Call));
+    }
+    O["entry"] = std::move(Entry);
+    O["returns_holding"] = std::move(Holding);
+    O["releases"] = std::move(Releases);
+    O["may_sleep"] = std::move(Sleeps);
+    O["calls"] = std::move(Calls);
+    Functions.push_back(std::move(O));
+  }
+  return llvm::json::Object{{"functions", std::move(Functions)}};
+}
+
+} // namespace rtcheck
