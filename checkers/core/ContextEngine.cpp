@@ -87,6 +87,8 @@ std::optional<SleepOp> sleepOp(const SpelledCall &C) {
   case ApiEffect::RT_LOCK:
   case ApiEffect::RT_TRYLOCK:
     return SleepOp{Op, A->Why.str() + ", which sleeps on PREEMPT_RT"};
+  case ApiEffect::BH_OFF:
+    return SleepOp{Op, A->Why.str()};
   case ApiEffect::SLEEPING_LOCK:
   case ApiEffect::SLEEPS:
   case ApiEffect::SLEEPS_ON_RT:
