@@ -113,7 +113,8 @@ rtcheck_location FindingSink::location(const SourceManager &SM, SourceLocation L
 
 void FindingSink::report(const char *Rule, rtcheck_severity Severity, const SourceManager &SM,
                          SourceLocation Loc, StringRef Function, StringRef Message,
-                         llvm::ArrayRef<ChainStep> Chain, rtcheck_fix Fix) {
+                         llvm::ArrayRef<ChainStep> Chain, rtcheck_fix Fix,
+                         const FixBuilder *Edits) {
   rtcheck_finding F{};
   F.rule = Rule;
   F.severity = Severity;
@@ -129,6 +130,19 @@ void FindingSink::report(const char *Rule, rtcheck_severity Severity, const Sour
     F.fix.summary = Saver.save(Fix.summary).data();
   if (Fix.diff)
     F.fix.diff = Saver.save(Fix.diff).data();
+  if (Edits && !Edits->empty() && Fix.kind != RTCHECK_FIX_NONE) {
+    // Fixes edit the file being checked only (FixBuilder refuses the rest).
+    FileID Main = SM.getMainFileID();
+    StringRef Code = SM.getBufferData(Main);
+    llvm::SmallString<256> Abs;
+    if (auto Entry = SM.getFileEntryRefForID(Main))
+      Abs = Entry->getName();
+    SM.getFileManager().makeAbsolutePath(Abs);
+    std::string Rel = relativePath(Abs);
+    F.fix.diff = Saver.save(unifiedDiff(Rel, Code, Edits->edits())).data();
+    Fixes.push_back({Rule, Fix.kind, Abs.str().str(), Rel, F.where.line, contentHash(Code),
+                     Edits->edits()});
+  }
   Findings.push_back(F);
 }
 

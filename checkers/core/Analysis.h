@@ -3,6 +3,8 @@
 #define RTCHECK_CORE_ANALYSIS_H
 
 #include "core/Context.h"
+#include "fix/Apply.h"
+#include "fix/Fix.h"
 #include "core/FunctionWalk.h"
 #include "rtcheck/finding.h"
 #include "clang/AST/ASTContext.h"
@@ -81,9 +83,12 @@ private:
 class FindingSink {
 public:
   explicit FindingSink(std::string Root) : Root(std::move(Root)), Saver(Alloc) {}
+  /// Edits (optional) become the fix's diff and, for --fix, a PendingFix.
   void report(const char *Rule, rtcheck_severity Severity, const clang::SourceManager &SM,
               clang::SourceLocation Loc, llvm::StringRef Function, llvm::StringRef Message,
-              llvm::ArrayRef<ChainStep> Chain, rtcheck_fix Fix);
+              llvm::ArrayRef<ChainStep> Chain, rtcheck_fix Fix,
+              const FixBuilder *Edits = nullptr);
+  const std::vector<PendingFix> &pendingFixes() const { return Fixes; }
   /// Sorted by file, line, column, rule; duplicates removed.
   std::vector<rtcheck_finding> sorted() const;
   /// A path relative to the kernel source root when inside it.
@@ -97,6 +102,7 @@ private:
   llvm::BumpPtrAllocator Alloc;
   llvm::StringSaver Saver;
   std::vector<rtcheck_finding> Findings;
+  std::vector<PendingFix> Fixes;
 };
 
 /// One rule: a pure function of the TU's facts (style.md: rules stay thin).

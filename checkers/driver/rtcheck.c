@@ -31,6 +31,9 @@ static const char usage[] =
 	"        [--rules ID,...] [PATH...]\n"
 	"        check every TU under PATH (default: the whole tree) in parallel;\n"
 	"        findings.json, report.txt, failures.txt under --out (./rtcheck-out)\n"
+	"  fix [--build DIR] [--dry-run] [--unsafe] [--rules ID,...] FILE.c...\n"
+	"        apply the safe conversions in place (--dry-run: print them as one\n"
+	"        unified diff; --unsafe: also apply suggestions); findings on stderr\n"
 	"  prepare-tree [--version 6.12|6.1] [--config rt|nort]\n"
 	"        unpack and configure a Debian linux-source tree; prints its build dir\n"
 	"  --help, --version\n";
@@ -105,13 +108,13 @@ static int resolve_file(const char *arg, const struct kbuild *kb, char *out)
 	return 0;
 }
 
-static int cmd_check(int argc, char **argv)
+static int cmd_check(int argc, char **argv, int fix)
 {
 	const char *build = NULL, *format = "text", *rules = NULL;
 	char build_buf[PATH_MAX], tmpdir[] = "/tmp/rtcheck.XXXXXX", err[1024];
 	char **files, **cargv, fmt_opt[64], root_opt[PATH_MAX + 8], rules_opt[512];
 	char tool[PATH_MAX], db[PATH_MAX + 32];
-	int werror = 0, nfiles = 0, i, n, cargc = 0, failed = 0, written, status, bad_input = 0;
+	int werror = 0, dry_run = 0, unsafe = 0, nfiles = 0, i, n, cargc = 0, failed = 0, written, status, bad_input = 0;
 	struct kbuild kb;
 	pid_t pid;
 
@@ -138,6 +141,10 @@ static int cmd_check(int argc, char **argv)
 			rules = a + 8;
 		} else if (!strcmp(a, "--werror")) {
 			werror = 1;
+		} else if (fix && !strcmp(a, "--dry-run")) {
+			dry_run = 1;
+		} else if (fix && !strcmp(a, "--unsafe")) {
+			unsafe = 1;
 		} else if (a[0] == '-') {
 			return die(EXIT_USAGE, "unknown option '%s' (see rtcheck --help)", a);
 		} else {
@@ -197,6 +204,10 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (werror)
 		cargv[cargc++] = "--werror";
+	if (fix)
+		cargv[cargc++] = dry_run ? "--fix-dry-run" : "--fix";
+	if (unsafe)
+		cargv[cargc++] = "--unsafe";
 	cargv[cargc++] = "-p";
 	cargv[cargc++] = tmpdir;
 	for (i = 0; i < nfiles; i++)
@@ -261,7 +272,9 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "check"))
-		return cmd_check(argc - 1, argv + 1);
+		return cmd_check(argc - 1, argv + 1, 0);
+	if (!strcmp(argv[1], "fix"))
+		return cmd_check(argc - 1, argv + 1, 1);
 	if (!strcmp(argv[1], "sweep"))
 		return cmd_sweep(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "prepare-tree"))

@@ -15,6 +15,9 @@ static const char Usage[] =
     "  --root=DIR                kernel source root (default: $srctree, or found from the file)\n"
     "  --rules=ID[,ID...]        run only these rules\n"
     "  --werror                  exit 1 when there are findings\n"
+    "  --fix                     apply the safe fixes in place (report on stderr)\n"
+    "  --fix-dry-run             print the fixes as one unified diff instead\n"
+    "  --unsafe                  with --fix: also apply suggestions\n"
     "  --facts=FILE              write per-TU function summaries (docs/facts.md)\n"
     "  --dump-calls              print each function's calls reachable on RT (debugging)\n";
 
@@ -82,6 +85,12 @@ bool parseOptions(int Argc, char **Argv, Options &Opts, int &ExitCode) {
       }
     } else if (A.consume_front("--facts=")) {
       Opts.FactsFile = A.str();
+    } else if (A == "--fix") {
+      Opts.Fix = Options::FixMode::Apply;
+    } else if (A == "--fix-dry-run") {
+      Opts.Fix = Options::FixMode::DryRun;
+    } else if (A == "--unsafe") {
+      Opts.Unsafe = true;
     } else if (A == "--dump-calls") {
       Opts.DumpCalls = true;
     } else if (A == "--werror") {

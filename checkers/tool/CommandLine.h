@@ -21,6 +21,8 @@ struct Options {
   std::vector<std::string> Rules; ///< enabled rule ids; empty: all
   bool Werror = false;
   bool DumpCalls = false;
+  enum class FixMode { None, Apply, DryRun } Fix = FixMode::None;
+  bool Unsafe = false;           ///< --fix also applies suggestions
   std::string FactsFile;         ///< --facts: per-TU summaries (JSON lines, one per TU)        ///< debugging: print each function's RT-reachable calls
   std::string BuildDir;          ///< -p: directory with compile_commands.json
   std::vector<std::string> Files;        ///< with -p

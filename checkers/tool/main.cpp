@@ -240,19 +240,22 @@ int main(int Argc, char **Argv) {
 
   std::vector<rtcheck_finding> Findings = Sink.sorted();
 
+  // With --fix the report goes to stderr: stdout is for the diff.
+  if (Opts.Fix != Options::FixMode::None && Opts.Output.empty())
+    Opts.Output = "/dev/stderr";
   std::vector<std::pair<OutputFormat, std::string>> Outputs{{Opts.Format, Opts.Output}};
   Outputs.insert(Outputs.end(), Opts.AlsoOutputs.begin(), Opts.AlsoOutputs.end());
   for (const auto &[Format, Path] : Outputs) {
     std::error_code EC;
     std::unique_ptr<llvm::raw_fd_ostream> File;
-    if (!Path.empty()) {
+    if (!Path.empty() && Path != "/dev/stderr") {
       File = std::make_unique<llvm::raw_fd_ostream>(Path, EC);
       if (EC) {
         error(Path + ": " + EC.message());
         return ExitInput;
       }
     }
-    llvm::raw_ostream &OS = File ? *File : llvm::outs();
+    llvm::raw_ostream &OS = File ? *File : Path == "/dev/stderr" ? llvm::errs() : llvm::outs();
     switch (Format) {
     case OutputFormat::Text:
       emitText(Findings, OS);
@@ -267,6 +270,13 @@ int main(int Argc, char **Argv) {
       emitSarif(Findings, Root, OS);
       break;
     }
+  }
+  if (Opts.Fix != Options::FixMode::None) {
+    ApplyOptions Apply;
+    Apply.DryRun = Opts.Fix == Options::FixMode::DryRun;
+    Apply.Unsafe = Opts.Unsafe;
+    if (!applyFixes(Sink.pendingFixes(), Apply, llvm::outs()))
+      Status = std::max<int>(Status, ExitInput);
   }
   if (Status == ExitOk && Opts.Werror && !Findings.empty())
     Status = ExitFindings;

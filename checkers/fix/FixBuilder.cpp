@@ -1,0 +1,139 @@
+#include "fix/Fix.h"
+#include "clang/Lex/Lexer.h"
+#include <algorithm>
+
+using namespace clang;
+
+namespace rtcheck {
+
+bool FixBuilder::add(CharSourceRange Range, StringRef Text) {
+  if (Range.isInvalid() || !SM.isInMainFile(Range.getBegin())) {
+    Reason = "the code to change is inside a macro's body (editing it would change every "
+             "use of the macro, or a header)";
+    return false;
+  }
+  tooling::Replacement R(SM, Range, Text, LO);
+  if (llvm::Error E = Edits.add(R)) {
+    llvm::consumeError(std::move(E));
+    Reason = "two edits of this fix overlap";
+    return false;
+  }
+  return true;
+}
+
+bool FixBuilder::replace(SourceRange Range, StringRef Text) {
+  CharSourceRange File = Lexer::makeFileCharRange(CharSourceRange::getTokenRange(Range), SM, LO);
+  if (File.isInvalid()) {
+    // Inside one macro argument: the text as the programmer wrote it.
+    SourceLocation B = SM.getSpellingLoc(Range.getBegin()), E = SM.getSpellingLoc(Range.getEnd());
+    if (SM.getFileID(B) == SM.getFileID(E) && !SM.isBeforeInTranslationUnit(E, B))
+      File = CharSourceRange::getTokenRange(B, E);
+  }
+  return add(File, Text);
+}
+
+bool FixBuilder::insertBefore(SourceLocation Loc, StringRef Text) {
+  // In a macro argument: where it is written; at the start of a macro
+  // expansion: before the macro name; anywhere else in a macro: refused.
+  SourceLocation At = Loc;
+  if (Loc.isMacroID()) {
+    SourceLocation MacroBegin;
+    if (SM.isMacroArgExpansion(Loc))
+      At = SM.getSpellingLoc(Loc);
+    else if (Lexer::isAtStartOfMacroExpansion(Loc, SM, LO, &MacroBegin))
+      At = SM.getFileLoc(MacroBegin);
+    else
+      At = SourceLocation();
+  }
+  return add(CharSourceRange::getCharRange(At, At), Text);
+}
+
+bool FixBuilder::insertAfterToken(SourceLocation Loc, StringRef Text) {
+  CharSourceRange File = Lexer::makeFileCharRange(CharSourceRange::getTokenRange(Loc, Loc), SM, LO);
+  if (File.isInvalid() && Loc.isMacroID() && SM.isMacroArgExpansion(Loc))
+    File = CharSourceRange::getTokenRange(SM.getSpellingLoc(Loc), SM.getSpellingLoc(Loc));
+  if (File.isValid() && File.isTokenRange())
+    File = CharSourceRange::getCharRange(
+        File.getBegin(), Lexer::getLocForEndOfToken(File.getEnd(), 0, SM, LO));
+  SourceLocation End = File.isValid() ? File.getEnd() : SourceLocation();
+  return add(CharSourceRange::getCharRange(End, End), Text);
+}
+
+namespace {
+struct LineIndex {
+  std::vector<size_t> Starts; // offset of each line's first byte
+  explicit LineIndex(StringRef Code) {
+    Starts.push_back(0);
+    for (size_t I = 0; I < Code.size(); ++I)
+      if (Code[I] == '\n' && I + 1 < Code.size())
+        Starts.push_back(I + 1);
+  }
+  unsigned lineOf(size_t Offset) const { // 0-based
+    return std::upper_bound(Starts.begin(), Starts.end(), Offset) - Starts.begin() - 1;
+  }
+  size_t end(unsigned Line, StringRef Code) const {
+    return Line + 1 < Starts.size() ? Starts[Line + 1] : Code.size();
+  }
+};
+
+void appendLines(std::string &Out, char Prefix, StringRef Text) {
+  while (!Text.empty()) {
+    auto [Line, Rest] = Text.split('\n');
+    Out += Prefix;
+    Out += Line.str();
+    Out += '\n';
+    if (Rest.empty() && !Text.endswith("\n"))
+      Out += "\\ No newline at end of file\n";
+    Text = Rest;
+  }
+}
+} // namespace
+
+std::string unifiedDiff(StringRef RelPath, StringRef Code, const tooling::Replacements &Edits) {
+  if (Edits.empty())
+    return "";
+  constexpr unsigned Context = 3;
+  LineIndex Lines(Code);
+  unsigned NumLines = Lines.Starts.size();
+  // Clusters of edits whose changed lines are close enough to share a hunk.
+  struct Cluster {
+    unsigned First, Last; // changed lines, 0-based, inclusive
+    std::vector<tooling::Replacement> Edits;
+  };
+  std::vector<Cluster> Clusters;
+  for (const tooling::Replacement &R : Edits) {
+    unsigned First = Lines.lineOf(R.getOffset());
+    unsigned Last = Lines.lineOf(R.getOffset() + (R.getLength() ? R.getLength() - 1 : 0));
+    if (!Clusters.empty() && First <= Clusters.back().Last + 2 * Context + 1) {
+      Clusters.back().Last = std::max(Clusters.back().Last, Last);
+      Clusters.back().Edits.push_back(R);
+    } else {
+      Clusters.push_back({First, Last, {R}});
+    }
+  }
+  std::string Out = "--- a/" + RelPath.str() + "\n+++ b/" + RelPath.str() + "\n";
+  long Delta = 0; // new line numbers minus old ones, before the hunk
+  for (const Cluster &C : Clusters) {
+    size_t CoreBegin = Lines.Starts[C.First], CoreEnd = Lines.end(C.Last, Code);
+    std::string New = Code.substr(CoreBegin, CoreEnd - CoreBegin).str();
+    for (auto It = C.Edits.rbegin(); It != C.Edits.rend(); ++It) // back to front
+      New.replace(It->getOffset() - CoreBegin, It->getLength(), It->getReplacementText().str());
+    StringRef Old = Code.substr(CoreBegin, CoreEnd - CoreBegin);
+    unsigned Before = std::min(C.First, Context);
+    unsigned After = std::min(NumLines - 1 - C.Last, Context);
+    unsigned OldCount = C.Last - C.First + 1;
+    unsigned NewCount = StringRef(New).count('\n') + (!New.empty() && New.back() != '\n');
+    unsigned Start = C.First - Before;
+    Out += "@@ -" + std::to_string(Start + 1) + "," + std::to_string(OldCount + Before + After) +
+           " +" + std::to_string(Start + 1 + Delta) + "," +
+           std::to_string(NewCount + Before + After) + " @@\n";
+    appendLines(Out, ' ', Code.substr(Lines.Starts[Start], CoreBegin - Lines.Starts[Start]));
+    appendLines(Out, '-', Old);
+    appendLines(Out, '+', New);
+    appendLines(Out, ' ', Code.substr(CoreEnd, Lines.end(C.Last + After, Code) - CoreEnd));
+    Delta += (long)NewCount - (long)OldCount;
+  }
+  return Out;
+}
+
+} // namespace rtcheck

@@ -1,0 +1,107 @@
+"""Fixes (fix engine): every fixture with a .c.fixed is fixed to exactly that
+text; the fixed file compiles on every tree and keeps only the findings that
+had no safe fix; a second run changes nothing; the dry-run diff applies; bad
+situations (read-only file, file changed since analysis) leave it untouched."""
+import glob
+import json
+import os
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+from conftest import FIXTURES, REPO
+from rtfixtures import ALL_TREES, fixture_trees, kbuild_flags
+
+TOOL = os.path.join(REPO, "build", "rtcheck-clang")
+FIXED = sorted(glob.glob(os.path.join(FIXTURES, "*", "*.c.fixed")))
+
+
+def run_tool(path, *opts, tree="6.12-rt", env=None):
+    build, src, args = kbuild_flags(tree)
+    out = path + ".json"
+    proc = subprocess.run([TOOL, "--format=json", f"--output={out}",
+                           f"--root={os.path.dirname(path)}", *opts, "--", *args, path],
+                          cwd=build, capture_output=True, text=True,
+                          env=dict(os.environ, **(env or {})))
+    findings = json.load(open(out))["findings"] if os.path.exists(out) else []
+    if os.path.exists(out):
+        os.unlink(out)
+    return proc, findings
+
+
+def copy(fixture, tmp_path):
+    dst = tmp_path / os.path.basename(fixture)
+    shutil.copy(fixture, dst)
+    return str(dst)
+
+
+@pytest.mark.parametrize("fixed", FIXED, ids=[os.path.relpath(f, FIXTURES) for f in FIXED])
+def test_fix_gives_expected_text(fixed, tmp_path):
+    original = fixed[: -len(".fixed")]
+    work = copy(original, tmp_path)
+    proc, before = run_tool(work, "--fix")
+    assert proc.returncode == 0, proc.stderr
+    assert open(work).read() == open(fixed).read(), "fixed text differs from " + fixed
+    left = {(f["line"], f["rule"]) for f in before if f["fix"]["kind"] != "auto"}
+    # The fixed file compiles on every tree and only unfixable findings remain.
+    for tree in fixture_trees(original):
+        proc, after = run_tool(work, tree=tree)
+        assert "does not compile" not in proc.stderr, f"{tree}: {proc.stderr}"
+        assert {(f["line"], f["rule"]) for f in after} == left, tree
+    # Idempotent.
+    proc, _ = run_tool(work, "--fix")
+    assert proc.returncode == 0 and "fixed" not in proc.stderr, proc.stderr
+    assert open(work).read() == open(fixed).read()
+
+
+@pytest.mark.parametrize("fixed", FIXED, ids=[os.path.relpath(f, FIXTURES) for f in FIXED])
+def test_dry_run_diff_applies(fixed, tmp_path):
+    work = copy(fixed[: -len(".fixed")], tmp_path)
+    build, _, args = kbuild_flags("6.12-rt")
+    proc = subprocess.run([TOOL, f"--root={tmp_path}", "--fix-dry-run", "--", *args, work],
+                          cwd=build, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("--- a/"), proc.stdout[:200]
+    subprocess.run(["git", "apply", "--unsafe-paths", "-"], input=proc.stdout, text=True,
+                   cwd=tmp_path, check=True)
+    assert open(work).read() == open(fixed).read()
+
+
+def test_read_only_file_is_refused(tmp_path):
+    work = copy(os.path.join(FIXTURES, "rt-rwsem-non-owner", "fallback.c"), tmp_path)
+    before = open(work).read()
+    os.chmod(work, 0o444)
+    proc, _ = run_tool(work, "--fix")
+    assert proc.returncode == 3
+    assert "read-only" in proc.stderr and "rtcheck: error:" in proc.stderr
+    assert open(work).read() == before
+
+
+def test_changed_file_is_refused(tmp_path):
+    work = copy(os.path.join(FIXTURES, "rt-rwsem-non-owner", "fallback.c"), tmp_path)
+    proc, _ = run_tool(work, "--fix", env={"RTCHECK_TEST_BEFORE_APPLY": f"echo '/* edited */' >> {work}"})
+    assert proc.returncode == 3 and "changed since it was analysed" in proc.stderr, proc.stderr
+    assert open(work).read().endswith("/* edited */\n")
+    assert "IS_ENABLED(CONFIG_PREEMPT_RT) ||" not in open(work).read()
+
+
+def test_permissions_are_kept(tmp_path):
+    work = copy(os.path.join(FIXTURES, "rt-rwsem-non-owner", "fallback.c"), tmp_path)
+    os.chmod(work, 0o640)
+    proc, _ = run_tool(work, "--fix")
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(os.stat(work).st_mode) == 0o640
+    assert not glob.glob(str(tmp_path / "*.rtcheck-*")), "temporary file left behind"
+
+
+def test_unfixable_findings_say_why(tmp_path):
+    work = copy(os.path.join(FIXTURES, "rt-rwsem-non-owner", "fallback.c"), tmp_path)
+    _, findings = run_tool(work)
+    by_function = {f["function"]: f["fix"] for f in findings}
+    assert by_function["fixture_macro_fallback"]["kind"] == "none"
+    assert "macro" in by_function["fixture_macro_fallback"]["summary"]
+    assert by_function["fixture_release_only"]["kind"] == "none"
+    assert by_function["fixture_build_id"]["kind"] == "auto"
+    assert by_function["fixture_build_id"]["diff"].startswith("--- a/fallback.c")
