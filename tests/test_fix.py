@@ -37,21 +37,28 @@ def copy(fixture, tmp_path):
     return str(dst)
 
 
+def fix_options(fixture):
+    """A fixture whose expected text needs suggestions says /* fix-mode: unsafe */."""
+    return ["--fix", "--unsafe"] if "fix-mode: unsafe" in open(fixture).read() else ["--fix"]
+
+
 @pytest.mark.parametrize("fixed", FIXED, ids=[os.path.relpath(f, FIXTURES) for f in FIXED])
 def test_fix_gives_expected_text(fixed, tmp_path):
     original = fixed[: -len(".fixed")]
     work = copy(original, tmp_path)
-    proc, before = run_tool(work, "--fix")
+    opts = fix_options(original)
+    proc, before = run_tool(work, *opts)
     assert proc.returncode == 0, proc.stderr
     assert open(work).read() == open(fixed).read(), "fixed text differs from " + fixed
-    left = {(f["line"], f["rule"]) for f in before if f["fix"]["kind"] != "auto"}
+    applied = {"auto", "suggestion"} if "--unsafe" in opts else {"auto"}
+    left = {(f["line"], f["rule"]) for f in before if f["fix"]["kind"] not in applied}
     # The fixed file compiles on every tree and only unfixable findings remain.
     for tree in fixture_trees(original):
         proc, after = run_tool(work, tree=tree)
         assert "does not compile" not in proc.stderr, f"{tree}: {proc.stderr}"
         assert {(f["line"], f["rule"]) for f in after} == left, tree
     # Idempotent.
-    proc, _ = run_tool(work, "--fix")
+    proc, _ = run_tool(work, *opts)
     assert proc.returncode == 0 and "fixed" not in proc.stderr, proc.stderr
     assert open(work).read() == open(fixed).read()
 
@@ -60,7 +67,8 @@ def test_fix_gives_expected_text(fixed, tmp_path):
 def test_dry_run_diff_applies(fixed, tmp_path):
     work = copy(fixed[: -len(".fixed")], tmp_path)
     build, _, args = kbuild_flags("6.12-rt")
-    proc = subprocess.run([TOOL, f"--root={tmp_path}", "--fix-dry-run", "--", *args, work],
+    opts = ["--fix-dry-run"] + fix_options(work)[1:]
+    proc = subprocess.run([TOOL, f"--root={tmp_path}", *opts, "--", *args, work],
                           cwd=build, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("--- a/"), proc.stdout[:200]

@@ -6,6 +6,7 @@
 #define RTCHECK_CORE_CONTEXT_H
 
 #include "clang/AST/Decl.h"
+#include "clang/AST/Expr.h"
 #include "clang/Basic/SourceLocation.h"
 #include <string>
 #include <vector>
@@ -48,6 +49,7 @@ struct HeldContext {
   std::vector<ChainStep> Origin;
   bool Must = true;      ///< held on every path to this point
   const clang::VarDecl *Guard = nullptr; ///< guard() variable that ends it
+  const clang::CallExpr *Call = nullptr; ///< the call that entered it, in this function
   /// Given to the whole function by how it is registered (hard-irq handler,
   /// IPI callback ...), not entered by its code.
   bool FromEntry = false;

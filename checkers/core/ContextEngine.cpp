@@ -310,6 +310,7 @@ private:
     const ApiEntry *Entry = A ? A : lookupApi(Sp.ApiName);
     H.Key = Entry ? spelledArgument(SM, Sp.Site, Entry->Arg) : "";
     H.Guard = F.Cfg.GuardVars.lookup(&C);
+    H.Call = &C;
     S.Held.push_back(std::move(H));
   }
 
@@ -341,6 +342,7 @@ private:
       H.Begin = C.Site;
       H.Api = Callee->Name;
       H.Must = true;
+      H.Call = nullptr; // entered inside the callee
       S.Held.push_back(std::move(H));
     }
   }

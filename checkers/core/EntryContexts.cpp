@@ -80,20 +80,6 @@ std::string normalizeObject(StringRef S) {
   return Out;
 }
 
-// Names of the macros whose arguments carry the token at Loc, innermost first.
-llvm::SmallVector<StringRef, 4> enclosingMacroArgs(SourceLocation Loc, const SourceManager &SM,
-                                                   const LangOptions &LO) {
-  llvm::SmallVector<StringRef, 4> Names;
-  while (Loc.isMacroID() && SM.isMacroArgExpansion(Loc)) {
-    SourceLocation Param = SM.getImmediateExpansionRange(Loc).getBegin();
-    StringRef Name = Lexer::getImmediateMacroName(Param, SM, LO);
-    if (!Name.empty())
-      Names.push_back(Name);
-    Loc = SM.getImmediateSpellingLoc(Loc);
-  }
-  return Names;
-}
-
 class Finder : public RecursiveASTVisitor<Finder> {
 public:
   Finder(TuFacts &TU) : TU(TU), SM(TU.SM), LO(TU.Ctx.getLangOpts()) {

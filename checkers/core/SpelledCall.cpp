@@ -41,4 +41,17 @@ SpelledCall spellCall(const CallExpr *Call, const SourceManager &SM, const LangO
   return S;
 }
 
+llvm::SmallVector<StringRef, 4> enclosingMacroArgs(SourceLocation Loc, const SourceManager &SM,
+                                                   const LangOptions &LO) {
+  llvm::SmallVector<StringRef, 4> Names;
+  while (Loc.isMacroID() && SM.isMacroArgExpansion(Loc)) {
+    SourceLocation Param = SM.getImmediateExpansionRange(Loc).getBegin();
+    StringRef Name = Lexer::getImmediateMacroName(Param, SM, LO);
+    if (!Name.empty())
+      Names.push_back(Name);
+    Loc = SM.getImmediateSpellingLoc(Loc);
+  }
+  return Names;
+}
+
 } // namespace rtcheck

@@ -33,5 +33,11 @@ struct SpelledCall {
 SpelledCall spellCall(const clang::CallExpr *Call, const clang::SourceManager &SM,
                       const clang::LangOptions &LO);
 
+/// Names of the macros whose arguments carry the token at Loc, innermost
+/// first: "fn" in IRQ_WORK_INIT_HARD(fn), "&t->lock" in lockdep_is_held().
+llvm::SmallVector<llvm::StringRef, 4> enclosingMacroArgs(clang::SourceLocation Loc,
+                                                         const clang::SourceManager &SM,
+                                                         const clang::LangOptions &LO);
+
 } // namespace rtcheck
 #endif

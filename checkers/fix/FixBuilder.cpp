@@ -114,22 +114,44 @@ std::string unifiedDiff(StringRef RelPath, StringRef Code, const tooling::Replac
   std::string Out = "--- a/" + RelPath.str() + "\n+++ b/" + RelPath.str() + "\n";
   long Delta = 0; // new line numbers minus old ones, before the hunk
   for (const Cluster &C : Clusters) {
-    size_t CoreBegin = Lines.Starts[C.First], CoreEnd = Lines.end(C.Last, Code);
-    std::string New = Code.substr(CoreBegin, CoreEnd - CoreBegin).str();
-    for (auto It = C.Edits.rbegin(); It != C.Edits.rend(); ++It) // back to front
-      New.replace(It->getOffset() - CoreBegin, It->getLength(), It->getReplacementText().str());
-    StringRef Old = Code.substr(CoreBegin, CoreEnd - CoreBegin);
+    // Runs of consecutive lines that an edit touches; the lines between
+    // runs are context.
+    std::string Body;
+    unsigned OldCount = 0, NewCount = 0;
+    size_t Next = 0; // next edit of the cluster
+    for (unsigned L = C.First; L <= C.Last;) {
+      size_t Begin = Lines.Starts[L], End = Lines.end(L, Code);
+      if (Next >= C.Edits.size() || C.Edits[Next].getOffset() >= End) {
+        appendLines(Body, ' ', Code.substr(Begin, End - Begin));
+        ++OldCount, ++NewCount, ++L;
+        continue;
+      }
+      unsigned RunLast = L;
+      size_t First = Next;
+      while (Next < C.Edits.size() && C.Edits[Next].getOffset() < Lines.end(RunLast, Code)) {
+        const tooling::Replacement &R = C.Edits[Next++];
+        RunLast = std::max(RunLast, Lines.lineOf(R.getOffset() + (R.getLength() ? R.getLength() - 1 : 0)));
+      }
+      size_t RunEnd = Lines.end(RunLast, Code);
+      std::string New = Code.substr(Begin, RunEnd - Begin).str();
+      for (size_t I = Next; I-- > First;) // back to front
+        New.replace(C.Edits[I].getOffset() - Begin, C.Edits[I].getLength(),
+                    C.Edits[I].getReplacementText().str());
+      appendLines(Body, '-', Code.substr(Begin, RunEnd - Begin));
+      appendLines(Body, '+', New);
+      OldCount += RunLast - L + 1;
+      NewCount += StringRef(New).count('\n') + (!New.empty() && New.back() != '\n');
+      L = RunLast + 1;
+    }
     unsigned Before = std::min(C.First, Context);
     unsigned After = std::min(NumLines - 1 - C.Last, Context);
-    unsigned OldCount = C.Last - C.First + 1;
-    unsigned NewCount = StringRef(New).count('\n') + (!New.empty() && New.back() != '\n');
     unsigned Start = C.First - Before;
+    size_t CoreBegin = Lines.Starts[C.First], CoreEnd = Lines.end(C.Last, Code);
     Out += "@@ -" + std::to_string(Start + 1) + "," + std::to_string(OldCount + Before + After) +
            " +" + std::to_string(Start + 1 + Delta) + "," +
            std::to_string(NewCount + Before + After) + " @@\n";
     appendLines(Out, ' ', Code.substr(Lines.Starts[Start], CoreBegin - Lines.Starts[Start]));
-    appendLines(Out, '-', Old);
-    appendLines(Out, '+', New);
+    Out += Body;
     appendLines(Out, ' ', Code.substr(CoreEnd, Lines.end(C.Last + After, Code) - CoreEnd));
     Delta += (long)NewCount - (long)OldCount;
   }

@@ -8,6 +8,7 @@
 // Docs: docs/rules/rt-atomic-sleep.md
 #include "core/Analysis.h"
 #include "core/ContextEngine.h"
+#include "fix/RawToSpinlock.h"
 #include "llvm/ADT/DenseSet.h"
 
 using namespace clang;
@@ -71,12 +72,28 @@ private:
               const std::vector<ChainStep> &Chain) {
     std::string Msg = Op.str() + "() " + Why.str() + ": called in truly atomic context on "
                       "PREEMPT_RT, " + contextPhrase(Atomic);
-    rtcheck_fix Fix{RTCHECK_FIX_NONE,
-                    "no automatic conversion yet: move the operation out of the atomic "
-                    "section, preallocate, or make the lock a spinlock_t if no truly atomic "
-                    "user needs it (see docs/rules/rt-atomic-sleep.md)",
-                    nullptr};
-    Out.report(RuleId, RTCHECK_WARNING, TU.SM, Loc, Function, Msg, Chain, Fix);
+    // Never applied by default: raw locks are raw for a reason.
+    FixBuilder Edits(TU.SM, TU.Ctx.getLangOpts());
+    std::string Evidence, Summary;
+    rtcheck_fix Fix{RTCHECK_FIX_NONE, nullptr, nullptr};
+    if (Atomic.Kind == ContextKind::RawLock && Atomic.Call &&
+        buildRawToSpinlock(TU, *Atomic.Call, Edits, Evidence)) {
+      Fix.kind = RTCHECK_FIX_SUGGESTION;
+      Summary = "make the lock a spinlock_t: " + Evidence +
+                " (as upstream did for the BPF LPM trie, 66150d0dde03). Review: users in "
+                "other files, e.g. tracing BPF programs, may still need a raw lock; then "
+                "move the operation out of the section or preallocate instead";
+    } else {
+      Summary = "no automatic conversion: move " + Op.str() +
+                "() out of the atomic section or preallocate";
+      if (Atomic.Kind == ContextKind::PreemptOff && Atomic.Api == "get_cpu_ptr")
+        Summary += "; or replace get_cpu_ptr() with migrate_disable() + this_cpu_ptr() "
+                   "(Documentation/locking/locktypes.rst)";
+      if (!Evidence.empty())
+        Summary += "; the lock stays raw: " + Evidence;
+    }
+    Fix.summary = Summary.c_str();
+    Out.report(RuleId, RTCHECK_WARNING, TU.SM, Loc, Function, Msg, Chain, Fix, &Edits);
   }
 };
 
