@@ -113,3 +113,32 @@ def test_unfixable_findings_say_why(tmp_path):
     assert by_function["fixture_release_only"]["kind"] == "none"
     assert by_function["fixture_build_id"]["kind"] == "auto"
     assert by_function["fixture_build_id"]["diff"].startswith("--- a/fallback.c")
+
+
+def verify_db(tmp_path, work, tree, extra=()):
+    """A compile_commands.json for the copied fixture with another tree's flags."""
+    build, _, args = kbuild_flags(tree)
+    db = tmp_path / f"db-{tree}"
+    db.mkdir()
+    (db / "compile_commands.json").write_text(json.dumps(
+        [{"directory": build, "file": work, "arguments": ["clang-16", *args, *extra, work]}]))
+    return str(db)
+
+
+def test_verify_with_rt_and_nort(tmp_path):
+    work = copy(os.path.join(FIXTURES, "rt-rwsem-non-owner", "fallback.c"), tmp_path)
+    db = verify_db(tmp_path, work, "6.12-nort")
+    proc, _ = run_tool(work, "--fix", f"--verify-db={db}")
+    assert proc.returncode == 0, proc.stderr
+    assert open(work).read() == open(os.path.join(FIXTURES, "rt-rwsem-non-owner",
+                                                  "fallback.c.fixed")).read()
+
+
+def test_verify_refuses_a_fix_that_does_not_compile_elsewhere(tmp_path):
+    work = copy(os.path.join(FIXTURES, "rt-rwsem-non-owner", "fallback.c"), tmp_path)
+    before = open(work).read()
+    db = verify_db(tmp_path, work, "6.12-nort", extra=["-include", "/nonexistent/rtcheck.h"])
+    proc, _ = run_tool(work, "--fix", f"--verify-db={db}")
+    assert proc.returncode == 3
+    assert "fix not applied" in proc.stderr and "does not compile" in proc.stderr, proc.stderr
+    assert open(work).read() == before

@@ -140,8 +140,8 @@ void FindingSink::report(const char *Rule, rtcheck_severity Severity, const Sour
     SM.getFileManager().makeAbsolutePath(Abs);
     std::string Rel = relativePath(Abs);
     F.fix.diff = Saver.save(unifiedDiff(Rel, Code, Edits->edits())).data();
-    Fixes.push_back({Rule, Fix.kind, Abs.str().str(), Rel, F.where.line, contentHash(Code),
-                     Edits->edits()});
+    Fixes.push_back({Rule, Fix.kind, Abs.str().str(), Rel, F.where.line, Function.str(),
+                     contentHash(Code), Edits->edits()});
   }
   Findings.push_back(F);
 }

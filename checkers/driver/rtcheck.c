@@ -31,9 +31,13 @@ static const char usage[] =
 	"        [--rules ID,...] [PATH...]\n"
 	"        check every TU under PATH (default: the whole tree) in parallel;\n"
 	"        findings.json, report.txt, failures.txt under --out (./rtcheck-out)\n"
-	"  fix [--build DIR] [--dry-run] [--unsafe] [--rules ID,...] FILE.c...\n"
+	"  fix [--build DIR] [--dry-run] [--unsafe] [--verify [--verify-build DIR]]\n"
+	"      [--rules ID,...] FILE.c...\n"
 	"        apply the safe conversions in place (--dry-run: print them as one\n"
-	"        unified diff; --unsafe: also apply suggestions); findings on stderr\n"
+	"        unified diff; --unsafe: also apply suggestions; --verify: write only\n"
+	"        files that still compile, also with the flags of --verify-build (by\n"
+	"        default the non-RT 6.12 tree), and lose the fixed findings);\n"
+	"        findings on stderr\n"
 	"  prepare-tree [--version 6.12|6.1] [--config rt|nort]\n"
 	"        unpack and configure a Debian linux-source tree; prints its build dir\n"
 	"  --help, --version\n";
@@ -69,14 +73,16 @@ static int wait_status(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* The default build directory: prepare-tree's output for 6.12 rt. */
-static int default_build(char *buf, size_t len)
+/* A prepared 6.12 tree: "rt" is the default build directory, "nort" the
+ * one fixes are verified against too. */
+static int default_build(const char *config, char *buf, size_t len)
 {
 	char cmd[PATH_MAX + 64];
 	FILE *p;
 	int ok;
 
-	snprintf(cmd, sizeof(cmd), "'%s/scripts/prepare-tree' --version 6.12 --config rt", home());
+	snprintf(cmd, sizeof(cmd), "'%s/scripts/prepare-tree' --version 6.12 --config %s",
+		 home(), config);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -114,6 +120,9 @@ static int cmd_check(int argc, char **argv, int fix)
 	char build_buf[PATH_MAX], tmpdir[] = "/tmp/rtcheck.XXXXXX", err[1024];
 	char **files, **cargv, fmt_opt[64], root_opt[PATH_MAX + 8], rules_opt[512];
 	char tool[PATH_MAX], db[PATH_MAX + 32];
+	const char *verify_build = NULL;
+	char verify_buf[PATH_MAX], verify_dir[] = "/tmp/rtcheck-verify.XXXXXX", verify_opt[64];
+	int verify = 0, verify_failed = 0, build_given;
 	int werror = 0, dry_run = 0, unsafe = 0, nfiles = 0, i, n, cargc = 0, failed = 0, written, status, bad_input = 0;
 	struct kbuild kb;
 	pid_t pid;
@@ -145,6 +154,13 @@ static int cmd_check(int argc, char **argv, int fix)
 			dry_run = 1;
 		} else if (fix && !strcmp(a, "--unsafe")) {
 			unsafe = 1;
+		} else if (fix && !strcmp(a, "--verify")) {
+			verify = 1;
+		} else if (fix && !strcmp(a, "--verify-build")) {
+			if (i + 1 == argc)
+				return die(EXIT_USAGE, "%s needs a value", a);
+			verify = 1;
+			verify_build = argv[++i];
 		} else if (a[0] == '-') {
 			return die(EXIT_USAGE, "unknown option '%s' (see rtcheck --help)", a);
 		} else {
@@ -155,8 +171,9 @@ static int cmd_check(int argc, char **argv, int fix)
 		return die(EXIT_USAGE, "unknown format '%s' (text, json, sarif)", format);
 	if (!nfiles)
 		return die(EXIT_USAGE, "no input files (see rtcheck --help)");
+	build_given = build != NULL;
 	if (!build) {
-		if (default_build(build_buf, sizeof(build_buf)))
+		if (default_build("rt", build_buf, sizeof(build_buf)))
 			return die(EXIT_INPUT, "cannot prepare the default tree (scripts/prepare-tree)");
 		build = build_buf;
 	}
@@ -208,6 +225,35 @@ static int cmd_check(int argc, char **argv, int fix)
 		cargv[cargc++] = dry_run ? "--fix-dry-run" : "--fix";
 	if (unsafe)
 		cargv[cargc++] = "--unsafe";
+	if (verify) {
+		struct kbuild other;
+
+		if (!verify_build && !build_given &&
+		    !default_build("nort", verify_buf, sizeof(verify_buf)))
+			verify_build = verify_buf;
+		cargv[cargc++] = "--verify";
+		if (verify_build) {
+			if (kbuild_locate(verify_build, &other, err, sizeof(err))) {
+				status = die(EXIT_INPUT, "%s", err);
+				goto out;
+			}
+			/* a copy: kbuild_compile_commands() clears files it cannot handle */
+			char **vfiles = calloc(nfiles, sizeof(*vfiles));
+
+			if (vfiles)
+				memcpy(vfiles, files, nfiles * sizeof(*vfiles));
+			if (!vfiles || !mkdtemp(verify_dir) ||
+			    kbuild_compile_commands(&other, vfiles, nfiles, verify_dir,
+						    &verify_failed, err, sizeof(err)) < 0) {
+				free(vfiles);
+				status = die(EXIT_INTERNAL, "cannot get the flags of %s", verify_build);
+				goto out;
+			}
+			free(vfiles);
+			snprintf(verify_opt, sizeof(verify_opt), "--verify-db=%s", verify_dir);
+			cargv[cargc++] = verify_opt;
+		}
+	}
 	cargv[cargc++] = "-p";
 	cargv[cargc++] = tmpdir;
 	for (i = 0; i < nfiles; i++)
@@ -229,6 +275,13 @@ static int cmd_check(int argc, char **argv, int fix)
 		status = i;
 	free(cargv);
 out:
+	if (strcmp(verify_dir, "/tmp/rtcheck-verify.XXXXXX")) {
+		snprintf(db, sizeof(db), "%s/compile_commands.json", verify_dir);
+		unlink(db);
+		snprintf(db, sizeof(db), "%s/kbuild.log", verify_dir);
+		unlink(db);
+		rmdir(verify_dir);
+	}
 	snprintf(db, sizeof(db), "%s/compile_commands.json", tmpdir);
 	unlink(db);
 	snprintf(db, sizeof(db), "%s/kbuild.log", tmpdir);

@@ -18,6 +18,9 @@ static const char Usage[] =
     "  --fix                     apply the safe fixes in place (report on stderr)\n"
     "  --fix-dry-run             print the fixes as one unified diff instead\n"
     "  --unsafe                  with --fix: also apply suggestions\n"
+    "  --verify                  with --fix: a patched file must compile and lose the\n"
+    "                            fixed findings, or it is not written\n"
+    "  --verify-db=DIR           also compile it with DIR/compile_commands.json (repeatable)\n"
     "  --facts=FILE              write per-TU function summaries (docs/facts.md)\n"
     "  --dump-calls              print each function's calls reachable on RT (debugging)\n";
 
@@ -89,6 +92,11 @@ bool parseOptions(int Argc, char **Argv, Options &Opts, int &ExitCode) {
       Opts.Fix = Options::FixMode::Apply;
     } else if (A == "--fix-dry-run") {
       Opts.Fix = Options::FixMode::DryRun;
+    } else if (A == "--verify") {
+      Opts.Verify = true;
+    } else if (A.consume_front("--verify-db=")) {
+      Opts.Verify = true;
+      Opts.VerifyDbs.push_back(A.str());
     } else if (A == "--unsafe") {
       Opts.Unsafe = true;
     } else if (A == "--dump-calls") {

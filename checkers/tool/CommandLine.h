@@ -23,6 +23,8 @@ struct Options {
   bool DumpCalls = false;
   enum class FixMode { None, Apply, DryRun } Fix = FixMode::None;
   bool Unsafe = false;           ///< --fix also applies suggestions
+  bool Verify = false;           ///< re-check patched files before writing them
+  std::vector<std::string> VerifyDbs; ///< more compile databases to verify with
   std::string FactsFile;         ///< --facts: per-TU summaries (JSON lines, one per TU)        ///< debugging: print each function's RT-reachable calls
   std::string BuildDir;          ///< -p: directory with compile_commands.json
   std::vector<std::string> Files;        ///< with -p

@@ -15,7 +15,9 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
+#include "llvm/Support/VirtualFileSystem.h"
 #include <chrono>
+#include <map>
 
 using namespace clang;
 using namespace rtcheck;
@@ -149,6 +151,78 @@ std::string absolute(StringRef Path, StringRef Dir = "") {
   return P.str().str();
 }
 
+// Runs the rules on one TU into Sink, with File's text replaced by Patched
+// when given. Returns why the TU could not be analysed, or "".
+std::string analyse(const tooling::CompileCommand &Cmd, const std::vector<const RuleInfo *> &Rules,
+                    FindingSink &Sink, const std::string *Patched = nullptr) {
+  std::vector<std::string> Args = adjustCompilerArgs(Cmd.CommandLine);
+  Args[0] = "clang-16";
+  // -fno-caret-diagnostics also keeps clang from printing "N errors generated".
+  Args.insert(Args.begin() + 1, {"-fsyntax-only", "-w", "-fno-caret-diagnostics",
+                                 "-resource-dir=" RTCHECK_CLANG_RESOURCE_DIR});
+  llvm::SmallString<256> Cwd;
+  llvm::sys::fs::current_path(Cwd);
+  if (llvm::sys::fs::set_current_path(Cmd.Directory))
+    return Cmd.Directory + ": cannot enter the compile directory";
+  FirstErrorConsumer Diags;
+  // The patched text stands in for the file, over the real file system.
+  llvm::IntrusiveRefCntPtr<llvm::vfs::OverlayFileSystem> FS(
+      new llvm::vfs::OverlayFileSystem(llvm::vfs::getRealFileSystem()));
+  if (Patched) {
+    llvm::IntrusiveRefCntPtr<llvm::vfs::InMemoryFileSystem> Mem(new llvm::vfs::InMemoryFileSystem);
+    Mem->addFile(absolute(Cmd.Filename, Cmd.Directory), 0, llvm::MemoryBuffer::getMemBufferCopy(*Patched));
+    FS->pushOverlay(Mem);
+  }
+  FS->setCurrentWorkingDirectory(Cmd.Directory);
+  llvm::IntrusiveRefCntPtr<FileManager> Files(new FileManager(FileSystemOptions(), FS));
+  auto Action = std::make_unique<RtAction>(Rules, Sink);
+  tooling::ToolInvocation Invocation(Args, std::move(Action), Files.get());
+  Invocation.setDiagnosticConsumer(&Diags);
+  bool Ok = Invocation.run();
+  llvm::sys::fs::set_current_path(Cwd);
+  if (!Ok || Diags.getNumErrors())
+    return "does not compile: " +
+           (Diags.First.empty() ? std::string("compiler invocation failed") : Diags.First);
+  return "";
+}
+
+// --verify: the patched file must compile with every command given for it
+// (this tree's and --verify-db's) and the fixed findings must be gone.
+bool verified(const FileFixes &F, const std::vector<tooling::CompileCommand> &Commands,
+              const std::vector<const RuleInfo *> &Rules, const std::string &Root,
+              const std::vector<rtcheck_finding> &Before) {
+  auto Patched = patchedText(F);
+  if (!Patched) {
+    error(llvm::toString(Patched.takeError()));
+    return false;
+  }
+  // Per (rule, function): how many findings may remain once the fixes are in.
+  std::map<std::pair<std::string, std::string>, int> Allowed;
+  for (const rtcheck_finding &B : Before)
+    if (B.where.file == F.RelFile)
+      ++Allowed[{B.rule, B.where.function}];
+  for (const PendingFix *P : F.Fixes)
+    --Allowed[{P->Rule, P->Function}];
+  for (const tooling::CompileCommand &Cmd : Commands) {
+    if (absolute(Cmd.Filename, Cmd.Directory) != F.File)
+      continue;
+    FindingSink Again(Root);
+    std::string Err = analyse(Cmd, Rules, Again, &*Patched);
+    if (!Err.empty()) {
+      error(F.RelFile + ": fix not applied: with the flags of " + Cmd.Directory + " it " + Err);
+      return false;
+    }
+    std::map<std::pair<std::string, std::string>, int> After;
+    for (const rtcheck_finding &Left : Again.sorted())
+      if (++After[{Left.rule, Left.where.function}] > Allowed[{Left.rule, Left.where.function}]) {
+        error(F.RelFile + ": fix not applied: " + Left.rule + " is still reported in " +
+              Left.where.function + "()");
+        return false;
+      }
+  }
+  return true;
+}
+
 } // namespace
 
 int main(int Argc, char **Argv) {
@@ -214,25 +288,9 @@ int main(int Argc, char **Argv) {
       Status = ExitInput;
       continue;
     }
-    std::vector<std::string> Args = adjustCompilerArgs(Cmd.CommandLine);
-    Args[0] = "clang-16";
-    // -fno-caret-diagnostics also keeps clang from printing "N errors generated".
-    Args.insert(Args.begin() + 1, {"-fsyntax-only", "-w", "-fno-caret-diagnostics",
-                                   "-resource-dir=" RTCHECK_CLANG_RESOURCE_DIR});
-    if (llvm::sys::fs::set_current_path(Cmd.Directory)) {
-      error(Cmd.Directory + ": cannot enter the compile directory");
-      Status = ExitInput;
-      continue;
-    }
-    FirstErrorConsumer Diags;
-    llvm::IntrusiveRefCntPtr<FileManager> Files(new FileManager(FileSystemOptions()));
-    auto Action = std::make_unique<RtAction>(Rules, Sink);
-    tooling::ToolInvocation Invocation(Args, std::move(Action), Files.get());
-    Invocation.setDiagnosticConsumer(&Diags);
-    bool Ok = Invocation.run();
-    if (!Ok || Diags.getNumErrors()) {
-      error(Cmd.Filename + ": does not compile: " +
-            (Diags.First.empty() ? std::string("compiler invocation failed") : Diags.First));
+    std::string Err = analyse(Cmd, Rules, Sink);
+    if (!Err.empty()) {
+      error(Cmd.Filename + ": " + Err);
       Status = ExitInput;
     }
   }
@@ -272,10 +330,28 @@ int main(int Argc, char **Argv) {
     }
   }
   if (Opts.Fix != Options::FixMode::None) {
-    ApplyOptions Apply;
-    Apply.DryRun = Opts.Fix == Options::FixMode::DryRun;
-    Apply.Unsafe = Opts.Unsafe;
-    if (!applyFixes(Sink.pendingFixes(), Apply, llvm::outs()))
+    std::vector<FileFixes> Files = mergeFixes(Sink.pendingFixes(), Opts.Unsafe);
+    if (Opts.Verify) {
+      std::vector<tooling::CompileCommand> Checks = Commands;
+      for (const std::string &Dir : Opts.VerifyDbs) {
+        std::string Err;
+        auto DB = tooling::JSONCompilationDatabase::loadFromDirectory(Dir, Err);
+        if (!DB) {
+          error(Dir + ": no usable compile_commands.json");
+          return ExitInput;
+        }
+        for (const FileFixes &F : Files)
+          for (tooling::CompileCommand &C : DB->getCompileCommands(F.File))
+            Checks.push_back(std::move(C));
+      }
+      size_t Before = Files.size();
+      llvm::erase_if(Files, [&](const FileFixes &F) {
+        return !verified(F, Checks, Rules, Root, Findings);
+      });
+      if (Files.size() != Before)
+        Status = std::max<int>(Status, ExitInput);
+    }
+    if (!applyFixes(Files, Opts.Fix == Options::FixMode::DryRun, llvm::outs()))
       Status = std::max<int>(Status, ExitInput);
   }
   if (Status == ExitOk && Opts.Werror && !Findings.empty())
