@@ -5,6 +5,7 @@
  * cost of one preprocessing per file and one kbuild start for all of them.
  */
 #include "kbuild.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -15,15 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int exists(const char *dir, const char *name)
 {

@@ -7,6 +7,7 @@
  * 3 input error, 4 internal error. Errors are one line: "rtcheck: error: ...".
  */
 #include "kbuild.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -42,17 +43,6 @@ static const char usage[] =
 	"        unpack and configure a Debian linux-source tree; prints its build dir\n"
 	"  --help, --version\n";
 
-static int die(int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("rtcheck: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return status;
-}
 
 /* Where the rtcheck checkout is: the launcher exports RTCHECK_HOME. */
 static const char *home(void)

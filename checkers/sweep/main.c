@@ -12,6 +12,7 @@
  * 4 internal error. Errors are one line: "rtcheck: error: ...".
  */
 #include "sweep.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -46,17 +47,6 @@ static const char *const known_rules[] = {
 #undef RTCHECK_RULE
 };
 
-static int die(int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("rtcheck: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return status;
-}
 
 /* Where the rtcheck checkout is: the launcher exports RTCHECK_HOME. */
 static void find_home(char *home, size_t len, const char *exe_dir)

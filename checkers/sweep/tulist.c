@@ -5,6 +5,7 @@
  * from kbuild itself without compiling anything ("make -n", see docs/sweep.md).
  */
 #include "sweep.h"
+#include "errors.h"
 #include "json.h"
 
 #include <errno.h>
@@ -26,15 +27,6 @@
  */
 #define SENTINEL "-D__RTCHECK_SWEEP__"
 
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int has_prefix(const char *s, const char *prefix)
 {
