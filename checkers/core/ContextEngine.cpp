@@ -302,13 +302,18 @@ private:
     H.Api = Sp.ApiName.str();
     // guard(raw_spinlock)(&l) calls class_raw_spinlock_constructor(): say
     // what was written.
-    StringRef Class = Sp.ApiName;
-    if (!Sp.Names.empty() && (Sp.Names[0] == "guard" || Sp.Names[0] == "scoped_guard") &&
-        Class.consume_front("class_") && Class.consume_back("_constructor"))
-      H.Api = (Sp.Names[0] + "(" + Class + ")").str();
     H.Begin = Sp.Site;
     const ApiEntry *Entry = A ? A : lookupApi(Sp.ApiName);
     H.Key = Entry ? spelledArgument(SM, Sp.Site, Entry->Arg) : "";
+    StringRef Class = Sp.ApiName;
+    if (!Sp.Names.empty() && Class.consume_front("class_") && Class.consume_back("_constructor")) {
+      if (Sp.Names[0] == "guard") { // guard(raw_spinlock)(&l)
+        H.Api = ("guard(" + Class + ")").str();
+      } else if (Sp.Names[0] == "scoped_guard") { // scoped_guard(raw_spinlock, &l)
+        H.Api = "scoped_guard";
+        H.Key = H.Key.empty() ? Class.str() : (Class + ", " + H.Key).str();
+      }
+    }
     H.Guard = F.Cfg.GuardVars.lookup(&C);
     H.Call = &C;
     S.Held.push_back(std::move(H));

@@ -66,6 +66,18 @@ void pickRepresentatives(std::vector<SpelledCall> &Calls, const SourceManager &S
   }
 }
 
+bool hasCleanupVariable(const FunctionDecl *FD) {
+  struct Finder : RecursiveASTVisitor<Finder> {
+    bool Found = false;
+    bool VisitVarDecl(VarDecl *VD) {
+      Found |= VD->hasAttr<CleanupAttr>();
+      return !Found;
+    }
+  } F;
+  F.TraverseStmt(FD->getBody());
+  return F.Found;
+}
+
 } // namespace
 
 FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegions &Dead) {
@@ -83,7 +95,10 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
   CFG::BuildOptions Opts;
   Opts.setAllAlwaysAdd();
   Opts.PruneTriviallyFalseEdges = false; // rtEdges decides, with RT meaning
-  Opts.AddLifetime = true;               // guard() variables end their context here
+  // guard() variables end their context where their lifetime ends. Clang 16
+  // crashes building lifetime ends for some functions (goto across
+  // declarations): only functions with cleanup variables get them.
+  Opts.AddLifetime = hasCleanupVariable(FD);
   F.Graph = CFG::buildCFG(FD, FD->getBody(), &Ctx, Opts);
   if (!F.Graph) { // no CFG (rare GNU extensions): every call counts as reachable
     CallCollector V;

@@ -1,0 +1,519 @@
+//===- BpfPreempt.cpp - rt-bpf-preempt ------------------------------------===//
+// A BPF program run (bpf_prog_run*(), BPF_PROG_RUN*(), trace_call_bpf() ...,
+// or a function of the TU that reaches one) with preemption disabled by
+// preempt_disable(), get_cpu*() or guard(preempt). A program only needs to
+// finish on the CPU it started on (tglx 2020): migrate_disable() is enough,
+// unless the section also does non-atomic per-CPU read-modify-write, which
+// needs a local_lock on RT. Raw-lock and irq-off sections are left to
+// rt-atomic-sleep. Also notes a migrate_disable() made redundant by a
+// local_bh_disable() around the same run (lwt_bpf, upstream 3414adbd6a6a).
+// Docs: docs/rules/rt-bpf-preempt.md
+#include "core/Analysis.h"
+#include "core/KernelApi.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/Lex/Lexer.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+
+using namespace clang;
+
+namespace rtcheck {
+namespace {
+
+const char *const RuleId = "rt-bpf-preempt";
+
+// Chains through TU functions stop here, like the engine's sleep summaries.
+constexpr size_t MaxDepth = 4;
+
+// How a call or a function reaches something: steps from it downwards.
+struct Path {
+  std::vector<ChainStep> Steps;
+  std::string What; ///< "bpf_prog_run()", "__this_cpu_inc(x)"
+};
+
+// Macros giving a pointer to (or the lvalue of) this CPU's instance.
+bool isThisCpuPointer(StringRef Name) {
+  return Name == "this_cpu_ptr" || Name == "raw_cpu_ptr" || Name == "get_cpu_ptr" ||
+         Name == "get_cpu_var" || Name == "__get_cpu_var";
+}
+
+// Macro names a location was expanded from, outermost first (SpelledCall's
+// walk, for statements that are not calls: __this_cpu_inc() has none).
+llvm::SmallVector<StringRef, 4> macroChain(SourceLocation Loc, const SourceManager &SM,
+                                           const LangOptions &LO, SourceLocation &Site) {
+  llvm::SmallVector<StringRef, 4> Inner;
+  while (Loc.isMacroID()) {
+    if (SM.isMacroArgExpansion(Loc)) {
+      Loc = SM.getImmediateSpellingLoc(Loc);
+      continue;
+    }
+    StringRef Name = Lexer::getImmediateMacroName(Loc, SM, LO);
+    if (!Name.empty())
+      Inner.push_back(Name);
+    Loc = SM.getImmediateExpansionRange(Loc).getBegin();
+  }
+  Site = Loc;
+  return {Inner.rbegin(), Inner.rend()};
+}
+
+// The per-CPU operation a statement was written as: the outermost name the
+// API table knows, unless a this_cpu_*() single-instruction op encloses it.
+std::string perCpuRmw(const Stmt *S, const SourceManager &SM, const LangOptions &LO,
+                      SourceLocation &Site) {
+  if (!S->getBeginLoc().isMacroID())
+    return "";
+  for (StringRef N : macroChain(S->getBeginLoc(), SM, LO, Site)) {
+    if (N.startswith("this_cpu_"))
+      return "";
+    if (const ApiEntry *A = lookupApi(N))
+      return A->Effect == ApiEffect::PERCPU_RMW ? N.str() : "";
+  }
+  return "";
+}
+
+// Is E this CPU's instance, spelled this_cpu_ptr(&v), get_cpu_ptr(&v),
+// get_cpu_var(v) ...? The internals of __this_cpu_*() and this_cpu_*() do
+// not count: the first are found as operations, the second are atomic.
+bool thisCpuInstance(const Expr *E, const SourceManager &SM, const LangOptions &LO) {
+  SourceLocation Site;
+  for (StringRef N : macroChain(E->getBeginLoc(), SM, LO, Site)) {
+    if (isThisCpuPointer(N))
+      return true;
+    if (N.startswith("this_cpu_") || lookupApi(N))
+      return false;
+  }
+  return false;
+}
+
+// The whole of E is one macro invocation: "this_cpu_ptr(&v)", not
+// "this_cpu_ptr(&v)->next".
+bool wholeMacro(const Expr *E, const SourceManager &SM) {
+  SourceLocation B = E->getBeginLoc(), End = E->getEndLoc();
+  return B.isMacroID() && End.isMacroID() &&
+         SM.getExpansionRange(B).getEnd() == SM.getExpansionRange(End).getEnd();
+}
+
+bool thisCpuPointer(const Expr *E, const SourceManager &SM, const LangOptions &LO) {
+  E = E->IgnoreParenImpCasts();
+  return E->getType()->isPointerType() && wholeMacro(E, SM) && thisCpuInstance(E, SM, LO);
+}
+
+// Non-atomic per-CPU updates in one function: __this_cpu_*()/raw_cpu_*(),
+// and stores through a pointer taken with this_cpu_ptr()/get_cpu_ptr().
+struct PerCpuWrite {
+  SourceLocation Loc; ///< file location
+  std::string What;
+};
+
+class PerCpuWriteFinder : public RecursiveASTVisitor<PerCpuWriteFinder> {
+public:
+  PerCpuWriteFinder(const SourceManager &SM, const LangOptions &LO) : SM(SM), LO(LO) {}
+  std::vector<PerCpuWrite> Writes;
+
+  bool VisitStmt(Stmt *S) {
+    SourceLocation Site;
+    std::string Op = perCpuRmw(S, SM, LO, Site);
+    if (!Op.empty() && Seen.insert(Site.getRawEncoding()).second)
+      Writes.push_back({Site, Op + "()"});
+    return true;
+  }
+  bool VisitVarDecl(VarDecl *VD) {
+    if (const Expr *Init = VD->getInit())
+      if (thisCpuPointer(Init, SM, LO))
+        Pointers[VD] = text(Init);
+    return true;
+  }
+  bool VisitBinaryOperator(BinaryOperator *B) {
+    if (!B->isAssignmentOp())
+      return true;
+    const auto *R = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts());
+    if (R && thisCpuPointer(B->getRHS(), SM, LO)) {
+      if (const auto *VD = dyn_cast<VarDecl>(R->getDecl()))
+        Pointers[VD] = text(B->getRHS());
+      return true;
+    }
+    store(B->getLHS(), B->getOperatorLoc());
+    return true;
+  }
+  bool VisitUnaryOperator(UnaryOperator *U) {
+    if (U->isIncrementDecrementOp())
+      store(U->getSubExpr(), U->getOperatorLoc());
+    return true;
+  }
+
+private:
+  const SourceManager &SM;
+  const LangOptions &LO;
+  llvm::DenseSet<unsigned> Seen;
+  llvm::DenseMap<const VarDecl *, std::string> Pointers; ///< and how they were taken
+
+  std::string text(const Expr *E) const {
+    return Lexer::getSourceText(SM.getExpansionRange(E->getSourceRange()), SM, LO).str();
+  }
+
+  // A store to an lvalue through this CPU's instance: p->f, p[i], *p of a
+  // per-CPU pointer p, or this_cpu_ptr(&v)->f written in place. Pointers are
+  // known from their initialisation or assignment before (source order, as
+  // the visitor goes).
+  void store(const Expr *LHS, SourceLocation Op) {
+    // Stores inside the per-CPU accessors themselves (arch_raw_cpu_ptr()'s
+    // "tcp_ptr__ += ...") or other known APIs are not the caller's.
+    SourceLocation Spelled;
+    for (StringRef N : macroChain(Op, SM, LO, Spelled))
+      if (isThisCpuPointer(N) || lookupApi(N) || N.contains("cpu_"))
+        return;
+    bool Deref = false;
+    std::string Origin;
+    for (const Expr *E = LHS->IgnoreParenImpCasts();; E = E->IgnoreParenImpCasts()) {
+      if (thisCpuInstance(E, SM, LO)) {
+        Deref = true;
+        break;
+      }
+      if (const auto *M = dyn_cast<MemberExpr>(E)) {
+        Deref |= M->isArrow();
+        E = M->getBase();
+      } else if (const auto *A = dyn_cast<ArraySubscriptExpr>(E)) {
+        Deref = true;
+        E = A->getBase();
+      } else if (const auto *U = dyn_cast<UnaryOperator>(E); U && U->getOpcode() == UO_Deref) {
+        Deref = true;
+        E = U->getSubExpr();
+      } else if (const auto *R = dyn_cast<DeclRefExpr>(E)) {
+        const auto *VD = dyn_cast<VarDecl>(R->getDecl());
+        auto It = VD ? Pointers.find(VD) : Pointers.end();
+        if (!Deref || It == Pointers.end())
+          return;
+        Origin = " (" + VD->getName().str() + " = " + It->second + ")";
+        break;
+      } else {
+        return;
+      }
+      if (!E)
+        return;
+    }
+    SourceLocation Site = SM.getExpansionLoc(Op);
+    if (!Seen.insert(Site.getRawEncoding()).second)
+      return;
+    std::string Text = text(LHS);
+    Writes.push_back({Site, "a store to " + (Text.empty() ? "per-CPU data" : Text) + Origin});
+  }
+};
+
+// The section a run in F is reported under: the outermost preempt_disable()-
+// style section held on every path, else one held on some paths only (a
+// flag-driven "if (mode == NO_PREEMPT) preempt_disable();"). None when a raw
+// lock, irq-off or hard-irq context is held too: rt-atomic-sleep's territory.
+const HeldContext *preemptSection(const ContextState &S, bool &OtherAtomic) {
+  const HeldContext *Must = nullptr, *May = nullptr;
+  OtherAtomic = false;
+  for (const HeldContext &H : S.Held) {
+    if (!isTrulyAtomic(H.Kind))
+      continue;
+    if (H.Kind != ContextKind::PreemptOff || H.FromEntry) {
+      OtherAtomic |= H.Must;
+      continue;
+    }
+    // rcu_read_lock_sched() is an RCU read side, not a pinning device.
+    StringRef Api = H.Origin.empty() ? StringRef(H.Api) : StringRef(H.Origin.front().Note);
+    if (Api.startswith("rcu_read_lock_sched"))
+      continue;
+    const HeldContext *&Slot = H.Must ? Must : May;
+    if (!Slot)
+      Slot = &H;
+  }
+  return Must ? Must : May;
+}
+
+bool ownAtomic(const FunctionFacts &F, size_t I) {
+  if (I >= F.StateBefore.size())
+    return false;
+  for (const HeldContext &H : F.StateBefore[I].Held)
+    if (H.Must && !H.FromEntry && isTrulyAtomic(H.Kind))
+      return true;
+  return false;
+}
+
+bool holds(const FunctionFacts &F, size_t I, const HeldContext &Entry) {
+  if (I >= F.StateBefore.size())
+    return false;
+  for (const HeldContext &H : F.StateBefore[I].Held)
+    if (H.sameEntry(Entry))
+      return true;
+  return false;
+}
+
+class BpfPreempt : public Rule {
+public:
+  void check(const TuFacts &TU, FindingSink &Out) override {
+    findRunners(TU);
+    findPerCpuWriters(TU);
+    llvm::DenseSet<unsigned> Reported;
+    for (const FunctionFacts &F : TU.Functions)
+      for (size_t I = 0; F.InMainFile && I < F.calls().size(); ++I) {
+        const SpelledCall &C = F.calls()[I];
+        std::optional<Path> Run = runAt(TU, F, C);
+        if (!Run || !Reported.insert(C.Site.getRawEncoding()).second)
+          continue;
+        bool OtherAtomic = false;
+        if (const HeldContext *Section = preemptSection(F.StateBefore[I], OtherAtomic)) {
+          if (!OtherAtomic)
+            reportPreemptOff(TU, Out, F, C, *Run, *Section);
+        } else if (!OtherAtomic) {
+          reportRedundantMigrate(TU, Out, F, I, *Run);
+        }
+      }
+  }
+
+private:
+  llvm::DenseMap<const FunctionFacts *, Path> Runners;
+  llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuWrite>> OwnWrites;
+  llvm::DenseMap<const FunctionFacts *, Path> Writers; ///< own or in a callee
+
+  static std::optional<std::string> directRun(const SpelledCall &C) {
+    if (C.Representative && hasEffect(C.ApiName, ApiEffect::BPF_RUN))
+      return C.ApiName.str() + "()";
+    return std::nullopt;
+  }
+
+  // How call C of F reaches a BPF run: the API itself, or a runner of the TU.
+  std::optional<Path> runAt(const TuFacts &TU, const FunctionFacts &F, const SpelledCall &C) {
+    if (auto Api = directRun(C))
+      return Path{{{C.Site, F.Name, "runs a BPF program: " + *Api}}, *Api};
+    for (const FunctionFacts *Callee : TU.callees(C)) {
+      auto It = Runners.find(Callee);
+      if (Callee == &F || It == Runners.end() || It->second.Steps.size() >= MaxDepth)
+        continue;
+      Path P = It->second;
+      P.Steps.insert(P.Steps.begin(), {C.Site, F.Name, "calls " + Callee->Name + "()"});
+      return P;
+    }
+    return std::nullopt;
+  }
+
+  // Runners: functions whose calls reach a BPF run outside a truly atomic
+  // section of their own (inside one it is reported, or not ours), to a
+  // fixpoint. Each round adds a function, so it ends.
+  void findRunners(const TuFacts &TU) {
+    Runners.clear();
+    for (bool Changed = true; Changed;) {
+      Changed = false;
+      for (const FunctionFacts &F : TU.Functions) {
+        if (Runners.count(&F))
+          continue;
+        for (size_t I = 0; I < F.calls().size(); ++I) {
+          if (ownAtomic(F, I))
+            continue;
+          if (std::optional<Path> P = runAt(TU, F, F.calls()[I])) {
+            Runners[&F] = std::move(*P);
+            Changed = true;
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  // Per-CPU writers: functions with a non-atomic per-CPU update outside a
+  // truly atomic section of their own, or calling one (bounded depth).
+  void findPerCpuWriters(const TuFacts &TU) {
+    OwnWrites.clear();
+    Writers.clear();
+    const LangOptions &LO = TU.Ctx.getLangOpts();
+    for (const FunctionFacts &F : TU.Functions) {
+      if (!F.InMainFile) // header inlines: no contexts known inside
+        continue;
+      PerCpuWriteFinder Finder(TU.SM, LO);
+      Finder.TraverseStmt(F.Decl->getBody());
+      OwnWrites[&F] = std::move(Finder.Writes);
+      for (const PerCpuWrite &W : OwnWrites[&F])
+        if (!insideOwnSection(TU, F, W.Loc)) {
+          Writers[&F] = Path{{{W.Loc, F.Name, W.What}}, W.What};
+          break;
+        }
+    }
+    for (bool Changed = true; Changed;) {
+      Changed = false;
+      for (const FunctionFacts &F : TU.Functions) {
+        if (Writers.count(&F))
+          continue;
+        for (size_t I = 0; I < F.calls().size() && !Writers.count(&F); ++I) {
+          if (ownAtomic(F, I))
+            continue;
+          for (const FunctionFacts *Callee : TU.callees(F.calls()[I])) {
+            auto It = Writers.find(Callee);
+            if (Callee == &F || It == Writers.end() || It->second.Steps.size() >= MaxDepth)
+              continue;
+            Path P = It->second;
+            P.Steps.insert(P.Steps.begin(),
+                           {F.calls()[I].Site, F.Name, "calls " + Callee->Name + "()"});
+            Writers[&F] = std::move(P);
+            Changed = true;
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  // Source extent of a section in F: from where it began to the last call
+  // made while it is held. Statements are not in the dataflow, calls are.
+  static std::pair<SourceLocation, SourceLocation>
+  sectionExtent(const TuFacts &TU, const FunctionFacts &F, const HeldContext &Section) {
+    SourceLocation Begin = TU.SM.getFileLoc(Section.Begin), End;
+    for (size_t I = 0; I < F.calls().size(); ++I)
+      if (holds(F, I, Section)) {
+        SourceLocation L = TU.SM.getFileLoc(F.calls()[I].Site);
+        if (End.isInvalid() || TU.SM.isBeforeInTranslationUnit(End, L))
+          End = L;
+      }
+    return {Begin, End};
+  }
+
+  static bool within(const TuFacts &TU, std::pair<SourceLocation, SourceLocation> Extent,
+                     SourceLocation Loc) {
+    auto [Begin, End] = Extent;
+    if (Begin.isInvalid() || End.isInvalid() || !TU.SM.isWrittenInSameFile(Begin, Loc))
+      return false;
+    return !TU.SM.isBeforeInTranslationUnit(Loc, Begin) &&
+           !TU.SM.isBeforeInTranslationUnit(End, Loc);
+  }
+
+  // Inside a truly atomic section F enters itself: that section protects it.
+  static bool insideOwnSection(const TuFacts &TU, const FunctionFacts &F, SourceLocation Loc) {
+    std::vector<const HeldContext *> Sections;
+    for (const ContextState &S : F.StateBefore)
+      for (const HeldContext &H : S.Held)
+        if (H.Must && !H.FromEntry && isTrulyAtomic(H.Kind) &&
+            llvm::none_of(Sections, [&](const HeldContext *O) { return O->sameEntry(H); }))
+          Sections.push_back(&H);
+    return llvm::any_of(Sections, [&](const HeldContext *H) {
+      return within(TU, sectionExtent(TU, F, *H), Loc);
+    });
+  }
+
+  // Why the section needs preemption off beyond the run: a per-CPU update in
+  // the section, or in a function called in it.
+  std::optional<Path> perCpuUpdate(const TuFacts &TU, const FunctionFacts &F,
+                                   const HeldContext &Section) {
+    auto Extent = sectionExtent(TU, F, Section);
+    for (const PerCpuWrite &W : OwnWrites[&F])
+      if (within(TU, Extent, W.Loc))
+        return Path{{{W.Loc, F.Name, W.What + " in the same section"}}, W.What};
+    for (size_t I = 0; I < F.calls().size(); ++I) {
+      if (!holds(F, I, Section))
+        continue;
+      for (const FunctionFacts *Callee : TU.callees(F.calls()[I])) {
+        auto It = Writers.find(Callee);
+        if (Callee == &F || It == Writers.end())
+          continue;
+        Path P = It->second;
+        P.Steps.insert(P.Steps.begin(),
+                       {F.calls()[I].Site, F.Name, "calls " + Callee->Name + "()"});
+        return P;
+      }
+    }
+    return std::nullopt;
+  }
+
+  static std::vector<ChainStep> sectionChain(const FunctionFacts &F, const HeldContext &H,
+                                             StringRef Note) {
+    std::vector<ChainStep> Chain = H.Origin;
+    Chain.push_back({H.Begin, F.Name, describe(H) + " " + Note.str()});
+    return Chain;
+  }
+
+  void reportPreemptOff(const TuFacts &TU, FindingSink &Out, const FunctionFacts &F,
+                        const SpelledCall &C, const Path &Run, const HeldContext &Section) {
+    std::vector<ChainStep> Chain = sectionChain(
+        F, Section, Section.Must ? "disables preemption" : "disables preemption on some paths");
+    std::optional<Path> Update = perCpuUpdate(TU, F, Section);
+    Chain.insert(Chain.end(), Run.Steps.begin(), Run.Steps.end());
+    std::string Spelled = C.ApiName.empty() ? C.outermostName().str() + "()" : Run.What;
+    std::string Msg = Spelled + " runs a BPF program";
+    if (Spelled != Run.What)
+      Msg += " (" + Run.What + ")";
+    Msg += " with preemption disabled by " + describe(Section);
+    if (!Section.Must)
+      Msg += " on some paths (a non-preemptible mode chosen by a condition)";
+    Msg += ": on PREEMPT_RT the whole run is then a non-preemptible section, although a "
+           "program only needs to stay on this CPU";
+    std::string Summary;
+    if (Update) {
+      Msg += "; this section also relies on preemption being off for " + Update->What +
+             ", a non-atomic per-CPU update: migrate_disable() is not enough (another task "
+             "can run on this CPU in between), the per-CPU data needs a local_lock_t "
+             "(local_lock_nested_bh() in softirq context)";
+      Summary = "no automatic conversion: protect the per-CPU data with a local_lock_t "
+                "(local_lock()/local_lock_nested_bh()) instead of preempt_disable(), as "
+                "upstream did for seg6_bpf_srh_states (see docs/rules/rt-bpf-preempt.md)";
+      Chain.insert(Chain.end(), Update->Steps.begin(), Update->Steps.end());
+    } else if (!Section.Must) {
+      Msg += ": disable migration in every mode (migrate_disable()/migrate_enable())";
+      Summary = "no automatic conversion yet: remove the non-preemptible mode, "
+                "migrate_disable()/migrate_enable() on every path "
+                "(see docs/rules/rt-bpf-preempt.md)";
+    } else {
+      Msg += ": use migrate_disable()/migrate_enable() (the same as preempt_disable() on "
+             "!PREEMPT_RT), or bpf_prog_run_pin_on_cpu()";
+      Summary = "no automatic conversion yet: replace preempt_disable()/preempt_enable() "
+                "around the run with migrate_disable()/migrate_enable(), or call "
+                "bpf_prog_run_pin_on_cpu() (see docs/rules/rt-bpf-preempt.md)";
+    }
+    rtcheck_fix Fix{RTCHECK_FIX_NONE, Summary.c_str(), nullptr};
+    Out.report(RuleId, Section.Must ? RTCHECK_WARNING : RTCHECK_NOTE, TU.SM, C.Site, F.Name,
+               Msg, Chain, Fix);
+  }
+
+
+  // migrate_disable() around a run that local_bh_disable() already keeps on
+  // its CPU (on RT through the per-CPU softirq lock): redundant, not wrong.
+  void reportRedundantMigrate(const TuFacts &TU, FindingSink &Out, const FunctionFacts &F,
+                              size_t At, const Path &Run) {
+    const ContextState &S = F.StateBefore[At];
+    const HeldContext *Migrate = nullptr, *Bh = nullptr;
+    for (const HeldContext &H : S.Held) {
+      if (H.Must && !H.FromEntry && H.Kind == ContextKind::MigrateOff && !Migrate)
+        Migrate = &H;
+      if (H.Must && !H.FromEntry && H.Kind == ContextKind::BhOff && !Bh)
+        Bh = &H;
+    }
+    if (!Migrate || !Bh)
+      return;
+    // Every call of the migrate_disable() section runs with BH off, apart
+    // from the BH entry and the migrate_enable() that close it.
+    for (size_t I = 0; I < F.calls().size(); ++I) {
+      if (!holds(F, I, *Migrate))
+        continue;
+      const ApiEntry *A = lookupApi(F.calls()[I].ApiName);
+      if (A && (A->Effect == ApiEffect::BH_OFF || A->Effect == ApiEffect::MIGRATE_ON))
+        continue;
+      bool BhHeld = false;
+      for (const HeldContext &H : F.StateBefore[I].Held)
+        BhHeld |= H.Kind == ContextKind::BhOff && H.Must;
+      if (!BhHeld)
+        return;
+    }
+    const SpelledCall &C = F.calls()[At];
+    std::vector<ChainStep> Chain = sectionChain(F, *Migrate, "disables migration");
+    std::vector<ChainStep> BhChain = sectionChain(F, *Bh, "disables BH");
+    Chain.insert(Chain.end(), BhChain.begin(), BhChain.end());
+    Chain.insert(Chain.end(), Run.Steps.begin(), Run.Steps.end());
+    std::string Msg =
+        Run.What + " runs a BPF program under both " + describe(*Migrate) + " and " +
+        describe(*Bh) + ": the migrate_disable() is redundant, a BH-disabled section "
+        "already stays on its CPU (on PREEMPT_RT local_bh_disable() takes a per-CPU lock "
+        "that disables migration)";
+    rtcheck_fix Fix{RTCHECK_FIX_NONE,
+                    "no automatic conversion yet: drop the migrate_disable()/"
+                    "migrate_enable() pair around the BH-disabled section "
+                    "(see docs/rules/rt-bpf-preempt.md)",
+                    nullptr};
+    Out.report(RuleId, RTCHECK_NOTE, TU.SM, C.Site, F.Name, Msg, Chain, Fix);
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Rule> createBpfPreempt() { return std::make_unique<BpfPreempt>(); }
+
+} // namespace rtcheck

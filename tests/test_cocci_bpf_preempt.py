@@ -1,0 +1,425 @@
+"""Tests of the Coccinelle twin of rt-bpf-preempt (cocci/rt-bpf-preempt.cocci),
+and the comparison with the Clang rule.
+
+spatch runs in report mode with the options `make coccicheck` uses
+(`-D report --very-quiet` plus the `// Options:` line of the script), on
+  * every tests/fixtures/rt-bpf-preempt/*.c (inline expectations, design.md §5):
+    the script is intraprocedural, so an expected line whose marker line also
+    says `interprocedural` or `not parsed by Coccinelle` in a comment may stay
+    silent; every other expected line must be reported, with the message kind
+    the fixture asks for (`needs local_lock`, `expect-severity: note`), and
+    nothing else may be,
+  * a few built-in snippets written to pytest's tmp dir,
+  * real files of the prepared 6.1 and 6.12 trees,
+and once through `make coccicheck ... MODE=report M=.../net/ipv6` on the 6.1
+tree. The script's API lists are checked against include/rtcheck/kernel_api.def,
+and its findings against rtcheck's on the fixtures and the real files: every
+difference is one the rule's doc explains.
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import types
+
+import pytest
+
+from conftest import FIXTURES, REPO, prepared_tree, run_rtcheck
+from rtfixtures import run_check
+
+RULE = "rt-bpf-preempt"
+COCCI = os.path.join(REPO, "cocci", f"{RULE}.cocci")
+FIXTURE_DIR = os.path.join(FIXTURES, RULE)
+KERNEL_API = os.path.join(REPO, "include", "rtcheck", "kernel_api.def")
+# coccilib.report.print_report: FILE:LINE:COL-COLEND: MESSAGE
+REPORT_RE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+)-(?P<colend>\d+): (?P<msg>.*)$")
+MARKER_RE = re.compile(r"/\*\s*expect(?:@(?P<off>[+-]\d+))?\s*:\s*(?P<ids>[^*]*?)\s*\*/")
+MESSAGE_RE = re.compile(r"^(?P<level>WARNING|INFO): (?P<op>\w+)\(\) runs a BPF program .*PREEMPT_RT")
+COMMENT_RE = re.compile(r"/\*.*?\*/|//.*$")
+BLIND = ("interprocedural", "not parsed by Coccinelle")
+TIMEOUT = 900
+
+
+# ---------------------------------------------------------------- helpers
+# (spatch invocation as in tests/test_cocci.py)
+
+def require_spatch():
+    if not os.path.isfile(COCCI):
+        pytest.fail(f"{COCCI} is missing")
+    spatch = shutil.which("spatch")
+    if not spatch:
+        pytest.fail("spatch not found on PATH: install Debian's coccinelle (scripts/bootstrap)")
+    out = subprocess.run([spatch, "--version"], capture_output=True, text=True).stdout
+    m = re.search(r"spatch version (\d+)\.(\d+)\.(\d+)", out)
+    if not m or tuple(map(int, m.groups())) < (1, 1, 0):
+        pytest.fail(f"{RULE}.cocci needs spatch >= 1.1.0 (#spatch directives); got: {out.strip()!r}")
+    return spatch
+
+
+def cocci_options():
+    """The `// Options:` line of the script, exactly as coccicheck extracts it."""
+    with open(COCCI) as f:
+        lines = [l for l in f if "Options:" in l]
+    assert len(lines) == 1, f"{COCCI}: expected exactly one '// Options:' line, found {len(lines)}"
+    return lines[0].split(":", 1)[1].split()
+
+
+def run_spatch(path, mode="report", cwd=None):
+    spatch = require_spatch()
+    cmd = [spatch, "-D", mode, "--very-quiet", *cocci_options(), "--cocci-file", COCCI, path]
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=TIMEOUT)
+    assert res.returncode == 0, f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stdout}{res.stderr}"
+    # A python exception inside the script is printed, not fatal, in spatch.
+    assert "Traceback" not in res.stdout + res.stderr, res.stdout + res.stderr
+    return res.stdout
+
+
+def spatch_report(path, cwd=None):
+    """Run the script in report mode on one file; returns [(line, column, message)]."""
+    found, junk = [], []
+    for l in run_spatch(path, "report", cwd).splitlines():
+        m = REPORT_RE.match(l)
+        if m:
+            found.append((int(m["line"]), int(m["col"]), m["msg"]))
+        elif l.strip():
+            junk.append(l)
+    assert not junk, f"unexpected spatch output for {path}:\n" + "\n".join(junk)
+    return found
+
+
+def expectations(path):
+    """{line: {"ids", "blind", "local_lock", "note"}} from the markers of one file."""
+    exp = {}
+    with open(path, errors="replace") as f:
+        lines = f.read().split("\n")
+    for i, text in enumerate(lines, 1):
+        comments = " ".join(COMMENT_RE.findall(text))
+        for m in MARKER_RE.finditer(text):
+            e = exp.setdefault(i + int(m["off"] or 0),
+                               {"ids": set(), "blind": False, "local_lock": False, "note": False})
+            e["ids"] |= {x.strip() for x in m["ids"].split(",") if x.strip()}
+            e["blind"] |= any(b in comments for b in BLIND)
+            e["local_lock"] |= "needs local_lock" in comments
+            e["note"] |= "expect-severity: note" in comments
+    return exp, lines
+
+
+def check_file(path, cwd=None):
+    """Assert the report of one annotated C file against its expectation markers."""
+    found = spatch_report(path, cwd=cwd)
+    exp, lines = expectations(path)
+    name = os.path.relpath(path, REPO) if path.startswith(REPO) else path
+    errors = []
+    reported = {}
+    for line, col, msg in found:
+        reported.setdefault(line, []).append(col)
+        e = exp.get(line)
+        src = lines[line - 1] if 0 < line <= len(lines) else ""
+        m = MESSAGE_RE.match(msg)
+        if not e or RULE not in e["ids"]:
+            errors.append(f"{name}:{line}: reported but no '{RULE}' expectation: {msg}")
+        elif not m:
+            errors.append(f"{name}:{line}: malformed message: {msg}")
+        elif m["op"] not in src:
+            errors.append(f"{name}:{line}: message names {m['op']}(), not on the line: {src.strip()}")
+        elif (m["level"] == "INFO") != e["note"]:
+            errors.append(f"{name}:{line}: {m['level']}, want {'INFO' if e['note'] else 'WARNING'}")
+        elif not e["blind"] and not e["note"] and ("local_lock_t" in msg) != e["local_lock"]:
+            errors.append(f"{name}:{line}: wrong conversion (local_lock wanted: "
+                          f"{e['local_lock']}): {msg}")
+    for line, e in sorted(exp.items()):
+        if RULE in e["ids"] and not e["blind"] and line not in reported:
+            src = lines[line - 1] if 0 < line <= len(lines) else ""
+            errors.append(f"{name}:{line}: expected '{RULE}' not reported: {src.strip()}")
+    for line, cols in sorted(reported.items()):
+        if len(set(cols)) != len(cols):
+            errors.append(f"{name}:{line}: reported more than once")
+    assert not errors, "\n".join(errors)
+    return found
+
+
+# ------------------------------------------------------- fixture files
+
+def fixture_files():
+    files = sorted(glob.glob(os.path.join(FIXTURE_DIR, "*.c")))
+    if not files:
+        return [pytest.param(None, id="no-fixtures")]
+    return [pytest.param(f, id=os.path.basename(f)) for f in files]
+
+
+@pytest.mark.parametrize("path", fixture_files())
+def test_fixture(path):
+    if path is None:
+        pytest.fail(f"no fixtures: {os.path.relpath(FIXTURE_DIR, REPO)}/*.c does not exist yet")
+    check_file(path)
+
+
+def test_fixtures_exercise_the_script():
+    """Both conversions and both notes are expected somewhere, intraprocedurally."""
+    kinds = set()
+    for f in glob.glob(os.path.join(FIXTURE_DIR, "*.c")):
+        for e in expectations(f)[0].values():
+            if RULE in e["ids"] and not e["blind"]:
+                kinds.add("note" if e["note"] else "local_lock" if e["local_lock"] else "migrate")
+    assert kinds == {"note", "local_lock", "migrate"}, kinds
+
+
+# ---------------------------------------------- built-in snippets (tmp)
+
+SNIPPETS = {
+    "rt_guards": """
+        u32 a(struct bpf_prog *prog, void *ctx)
+        {
+        	u32 ret;
+
+        	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+        		preempt_disable();
+        	ret = bpf_prog_run(prog, ctx);
+        	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+        		preempt_enable();
+        #ifndef CONFIG_PREEMPT_RT
+        	preempt_disable();
+        	ret = bpf_prog_run(prog, ctx);
+        	preempt_enable();
+        #endif
+        #ifdef CONFIG_PREEMPT_RT
+        	preempt_disable();
+        	ret = bpf_prog_run(prog, ctx); /* expect: rt-bpf-preempt */
+        	preempt_enable();
+        #endif
+        	return ret;
+        }
+        """,
+    "sections": """
+        u32 a(struct bpf_prog *prog, struct o *o, void *ctx)
+        {
+        	unsigned long flags;
+        	u32 ret;
+
+        	preempt_disable();
+        	ret = BPF_PROG_RUN_ARRAY(o->progs, ctx, bpf_prog_run); /* expect: rt-bpf-preempt */
+        	preempt_enable();
+        	local_irq_save(flags);
+        	preempt_disable();
+        	ret = bpf_prog_run(prog, ctx);
+        	preempt_enable();
+        	local_irq_restore(flags);
+        	raw_spin_lock(&o->lock);
+        	ret = bpf_prog_run(prog, ctx);
+        	raw_spin_unlock(&o->lock);
+        	migrate_disable();
+        	ret = bpf_prog_run(prog, ctx);
+        	migrate_enable();
+        	return ret;
+        }
+        int b(struct o *o, void *ctx)
+        {
+        	int cpu = get_cpu();
+
+        	if (o->cpu != cpu) {
+        		put_cpu();
+        		return -EBUSY;
+        	}
+        	o->ret = trace_call_bpf(o->call, ctx); /* expect: rt-bpf-preempt */
+        	put_cpu();
+        	return 0;
+        }
+        """,
+    "percpu": """
+        u32 a(struct bpf_prog *prog, void *ctx)
+        {
+        	struct state *s;
+        	u32 ret;
+
+        	preempt_disable();
+        	s = this_cpu_ptr(&states);
+        	s->ctx = ctx;
+        	ret = bpf_prog_run(prog, ctx); /* expect: rt-bpf-preempt */ /* needs local_lock */
+        	preempt_enable();
+        	preempt_disable();
+        	ret = bpf_prog_run(prog, ctx); /* expect: rt-bpf-preempt */
+        	preempt_enable();
+        	raw_cpu_inc(hits);
+        	return ret;
+        }
+        """,
+    "modes": """
+        u32 a(struct bpf_prog *prog, void *ctx, int mode)
+        {
+        	u32 ret;
+
+        	if (mode == NO_PREEMPT)
+        		preempt_disable();
+        	else
+        		migrate_disable();
+        	ret = bpf_prog_run(prog, ctx); /* expect: rt-bpf-preempt */ /* expect-severity: note */
+        	if (mode == NO_PREEMPT)
+        		preempt_enable();
+        	else
+        		migrate_enable();
+        	return ret;
+        }
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SNIPPETS))
+def test_snippet(name, tmp_path):
+    path = tmp_path / f"{name}.c"
+    path.write_text(textwrap.dedent(SNIPPETS[name]).lstrip("\n"))
+    check_file(str(path), cwd=str(tmp_path))
+
+
+def test_context_and_org_modes(tmp_path):
+    """context mode stars exactly the reported runs; org mode lists them."""
+    path = tmp_path / "sections.c"
+    path.write_text(textwrap.dedent(SNIPPETS["sections"]).lstrip("\n"))
+    want = sorted(l for l, _, _ in spatch_report(str(path), cwd=str(tmp_path)))
+    assert len(want) == 2
+    ctx = run_spatch(str(path), "context", cwd=str(tmp_path))
+    starred = [l for l in ctx.splitlines() if l.startswith("-") and not l.startswith("---")]
+    assert len(starred) == len(want), ctx
+    org = run_spatch(str(path), "org", cwd=str(tmp_path))
+    todo = re.findall(r"^\* TODO \[\[view:.*?::linb=(\d+)::", org, re.M)
+    assert sorted(map(int, todo)) == want, org
+
+
+# ------------------------------------- API knowledge vs kernel_api.def
+
+def script_lists():
+    """RUNS and PERCPU_RMW of the script's @initialize:python@ block."""
+    with open(COCCI) as f:
+        text = f.read()
+    body = text.split("@initialize:python@\n@@\n", 1)[1]
+    body = body[:re.search(r"^(@|//)", body, re.M).start()]
+    stub = types.ModuleType("coccilib")
+    stub.elems = types.ModuleType("coccilib.elems")
+    saved = {k: sys.modules.get(k) for k in ("coccilib", "coccilib.elems")}
+    sys.modules.update({"coccilib": stub, "coccilib.elems": stub.elems})
+    try:
+        ns = {}
+        exec(compile(body, COCCI, "exec"), ns)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+    return ns, text
+
+
+def test_script_lists_match_kernel_api_def():
+    ns, text = script_lists()
+    with open(KERNEL_API) as f:
+        entries = re.findall(r'^RTCHECK_API\("(\w+)",\s*(\w+)', f.read(), re.M)
+    assert set(ns["RUNS"]) == {n for n, e in entries if e == "BPF_RUN"}
+    assert set(ns["PERCPU_RMW"]) == {n for n, e in entries if e == "PERCPU_RMW"}
+    sets = {m[1]: {x.strip() for x in m[2].split(",") if x.strip()}
+            for m in re.finditer(r"^identifier (run|op) = \{([^}]*)\};", text, re.M)}
+    assert sets == {"run": set(ns["RUNS"]), "op": set(ns["PERCPU_RMW"])}
+
+
+# ------------------------------------------------------ real kernel code
+
+def reported_lines(src, rel):
+    return sorted(line for line, _, _ in spatch_report(rel, cwd=src))
+
+
+def real(rel, lines):
+    return pytest.param(rel, lines, id=rel)
+
+
+BR_FILES = ["kernel/bpf/hashtab.c", "kernel/bpf/helpers.c", "kernel/bpf/stackmap.c",
+            "kernel/bpf/syscall.c", "kernel/bpf/trampoline.c", "kernel/bpf/memalloc.c",
+            "kernel/bpf/percpu_freelist.c", "kernel/trace/bpf_trace.c"]
+
+
+@pytest.mark.parametrize("rel,lines", [
+    # B18: preempt_disable() + srh_state stores + bpf_prog_run_save_cb().
+    real("net/ipv6/seg6_local.c", [1065]),
+    # B19: migrate_disable() + local_bh_disable() around the run (INFO).
+    real("net/core/lwt_bpf.c", [49]),
+    # The get_cpu() run is in __bpf_prog_test_run_raw_tp(): interprocedural.
+    real("net/bpf/test_run.c", []),
+    *[real(f, []) for f in BR_FILES],
+])
+def test_real_61(src_61, rel, lines):
+    assert reported_lines(src_61, rel) == lines
+
+
+@pytest.mark.parametrize("rel,lines", [
+    # Converted in 6.11: local_lock_nested_bh(), and no migrate_disable().
+    real("net/ipv6/seg6_local.c", []),
+    real("net/core/lwt_bpf.c", []),
+    real("net/bpf/test_run.c", []),
+    real("kernel/bpf/hashtab.c", []),
+    real("kernel/bpf/helpers.c", []),
+    real("kernel/trace/bpf_trace.c", []),
+])
+def test_real_612(src_612, rel, lines):
+    assert reported_lines(src_612, rel) == lines
+
+
+def test_coccicheck_net_ipv6(src_61, build_61):
+    """The script works through kbuild's `make coccicheck` (absolute M=, as in
+    tests/test_cocci.py)."""
+    require_spatch()
+    ipv6 = os.path.join(src_61, "net", "ipv6")
+    cmd = ["make", "-C", src_61, f"O={build_61}", "coccicheck", f"COCCI={COCCI}",
+           "MODE=report", f"M={ipv6}"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+    assert res.returncode == 0, f"{' '.join(cmd)} failed:\n{res.stdout}{res.stderr}"
+    assert "coccicheck failed" not in res.stdout, res.stdout
+    assert "Traceback" not in res.stdout + res.stderr, res.stdout + res.stderr
+    hits = {}
+    for l in res.stdout.splitlines():
+        m = REPORT_RE.match(l)
+        if m:
+            rel = os.path.relpath(os.path.join(src_61, m["file"]), src_61)
+            hits.setdefault(rel, []).append(int(m["line"]))
+    assert hits == {"net/ipv6/seg6_local.c": [1065]}, f"unexpected report:\n{res.stdout}"
+
+
+# ------------------------------------------ Coccinelle vs the Clang rule
+
+@pytest.mark.parametrize("path", fixture_files())
+def test_agrees_with_clang_on_fixture(path):
+    """On the fixtures the script finds a subset of rtcheck's findings: exactly
+    the lines not marked as invisible to it."""
+    findings, proc = run_check("6.12-rt", path)
+    assert "rtcheck: error" not in proc.stderr, proc.stderr
+    clang = {f["line"] for f in findings if f["rule"] == RULE}
+    cocci = {line for line, _, _ in spatch_report(path)}
+    exp, _ = expectations(path)
+    blind = {l for l, e in exp.items() if e["blind"]}
+    assert cocci <= clang, f"cocci only: {sorted(cocci - clang)}"
+    assert clang - cocci <= blind, f"rtcheck only, not marked: {sorted(clang - cocci - blind)}"
+
+
+# Real files: where the two differ, and why (docs/rules/rt-bpf-preempt.md).
+REAL_DIFFERENCES = {
+    # __bpf_prog_test_run_raw_tp() runs the program; its call is under get_cpu().
+    ("6.1", "net/bpf/test_run.c"): {"bpf_prog_test_run_raw_tp"},
+    ("6.12", "net/bpf/test_run.c"): {"bpf_prog_test_run_raw_tp"},
+}
+
+
+@pytest.mark.parametrize("version,rel", [
+    ("6.1", "net/ipv6/seg6_local.c"), ("6.1", "net/core/lwt_bpf.c"),
+    ("6.1", "net/bpf/test_run.c"), ("6.1", "kernel/bpf/hashtab.c"),
+    ("6.12", "net/ipv6/seg6_local.c"), ("6.12", "net/bpf/test_run.c"),
+])
+def test_agrees_with_clang_on_real_file(version, rel):
+    build = prepared_tree(version, "rt" if version == "6.12" else "nort")
+    src = prepared_tree(version, "rt" if version == "6.12" else "nort", src=True)
+    proc = run_rtcheck("check", "--build", build, "--format", "json", "--rules", RULE, rel)
+    assert proc.returncode == 0, proc.stderr
+    clang = {(f["line"], f["function"]) for f in json.loads(proc.stdout)["findings"]}
+    cocci = {line for line, _, _ in spatch_report(rel, cwd=src)}
+    assert cocci <= {l for l, _ in clang}, f"cocci only: {cocci}"
+    only_clang = {fn for l, fn in clang if l not in cocci}
+    assert only_clang == REAL_DIFFERENCES.get((version, rel), set())
