@@ -67,6 +67,15 @@ struct ContextState {
   /// run in the caller's context.
   bool ReleasedInherited = false;
 
+  /// The function itself entered a truly atomic context held on every path
+  /// (not one given by how it is registered).
+  bool ownTrulyAtomic() const {
+    for (const HeldContext &H : Held)
+      if (H.Must && !H.FromEntry && isTrulyAtomic(H.Kind))
+        return true;
+    return false;
+  }
+
   /// The innermost truly atomic context held on every path, or null.
   const HeldContext *trulyAtomic() const {
     for (auto It = Held.rbegin(); It != Held.rend(); ++It)

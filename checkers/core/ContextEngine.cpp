@@ -386,18 +386,11 @@ constexpr size_t MaxSleepSites = 4;
 // drop to zero there): three calls deep is where they stop paying off.
 constexpr size_t MaxChainDepth = 3;
 
-bool ownAtomic(const ContextState &S) {
-  for (const HeldContext &H : S.Held)
-    if (H.Must && !H.FromEntry && isTrulyAtomic(H.Kind))
-      return true;
-  return false;
-}
-
 std::vector<SleepSite> sleepSites(const TuFacts &TU, const FunctionFacts &F) {
   std::vector<SleepSite> Out;
   for (size_t I = 0; I < F.calls().size() && Out.size() < MaxSleepSites; ++I) {
     const SpelledCall &C = F.calls()[I];
-    if (ownAtomic(F.StateBefore[I]))
+    if (F.StateBefore[I].ownTrulyAtomic())
       continue; // reported inside F
     if (F.StateBefore[I].ReleasedInherited)
       continue; // the caller's context has ended here

@@ -10,23 +10,7 @@ namespace rtcheck {
 SpelledCall spellCall(const CallExpr *Call, const SourceManager &SM, const LangOptions &LO) {
   SpelledCall S;
   S.Call = Call;
-  // Walk from the callee token out to the file. A macro-argument step moves to
-  // where the argument was written (no name: the caller wrote it); a body step
-  // means the call was written inside that macro's definition.
-  SourceLocation Loc = Call->getCallee()->getBeginLoc();
-  llvm::SmallVector<StringRef, 4> Inner; // innermost first
-  while (Loc.isMacroID()) {
-    if (SM.isMacroArgExpansion(Loc)) {
-      Loc = SM.getImmediateSpellingLoc(Loc);
-      continue;
-    }
-    StringRef Name = Lexer::getImmediateMacroName(Loc, SM, LO);
-    if (!Name.empty())
-      Inner.push_back(Name);
-    Loc = SM.getImmediateExpansionRange(Loc).getBegin();
-  }
-  S.Site = Loc;
-  S.Names.assign(Inner.rbegin(), Inner.rend());
+  S.Names = spelledMacros(Call->getCallee()->getBeginLoc(), SM, LO, S.Site);
   if (const FunctionDecl *FD = Call->getDirectCallee())
     if (const IdentifierInfo *II = FD->getIdentifier())
       S.Names.push_back(II->getName());
@@ -39,6 +23,26 @@ SpelledCall spellCall(const CallExpr *Call, const SourceManager &SM, const LangO
     }
   }
   return S;
+}
+
+llvm::SmallVector<StringRef, 4> spelledMacros(SourceLocation Loc, const SourceManager &SM,
+                                              const LangOptions &LO, SourceLocation &Site) {
+  // Walk from the token out to the file. A macro-argument step moves to
+  // where the argument was written (no name: the caller wrote it); a body step
+  // means the token was written inside that macro's definition.
+  llvm::SmallVector<StringRef, 4> Inner; // innermost first
+  while (Loc.isMacroID()) {
+    if (SM.isMacroArgExpansion(Loc)) {
+      Loc = SM.getImmediateSpellingLoc(Loc);
+      continue;
+    }
+    StringRef Name = Lexer::getImmediateMacroName(Loc, SM, LO);
+    if (!Name.empty())
+      Inner.push_back(Name);
+    Loc = SM.getImmediateExpansionRange(Loc).getBegin();
+  }
+  Site = Loc;
+  return {Inner.rbegin(), Inner.rend()};
 }
 
 llvm::SmallVector<StringRef, 4> enclosingMacroArgs(SourceLocation Loc, const SourceManager &SM,

@@ -33,6 +33,14 @@ struct SpelledCall {
 SpelledCall spellCall(const clang::CallExpr *Call, const clang::SourceManager &SM,
                       const clang::LangOptions &LO);
 
+/// The macros a token at Loc was expanded from, outermost first, and in Site
+/// the file location where the outermost one is written (spellCall's walk,
+/// for statements that are not calls: __this_cpu_inc() has none).
+llvm::SmallVector<llvm::StringRef, 4> spelledMacros(clang::SourceLocation Loc,
+                                                    const clang::SourceManager &SM,
+                                                    const clang::LangOptions &LO,
+                                                    clang::SourceLocation &Site);
+
 /// Names of the macros whose arguments carry the token at Loc, innermost
 /// first: "fn" in IRQ_WORK_INIT_HARD(fn), "&t->lock" in lockdep_is_held().
 llvm::SmallVector<llvm::StringRef, 4> enclosingMacroArgs(clang::SourceLocation Loc,

@@ -10,6 +10,7 @@
 // Docs: docs/rules/rt-bpf-preempt.md
 #include "core/Analysis.h"
 #include "core/KernelApi.h"
+#include "core/PerCpuWrites.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Lex/Lexer.h"
 #include "llvm/ADT/DenseMap.h"
@@ -29,174 +30,6 @@ constexpr size_t MaxDepth = 4;
 struct Path {
   std::vector<ChainStep> Steps;
   std::string What; ///< "bpf_prog_run()", "__this_cpu_inc(x)"
-};
-
-// Macros giving a pointer to (or the lvalue of) this CPU's instance.
-bool isThisCpuPointer(StringRef Name) {
-  return Name == "this_cpu_ptr" || Name == "raw_cpu_ptr" || Name == "get_cpu_ptr" ||
-         Name == "get_cpu_var" || Name == "__get_cpu_var";
-}
-
-// Macro names a location was expanded from, outermost first (SpelledCall's
-// walk, for statements that are not calls: __this_cpu_inc() has none).
-llvm::SmallVector<StringRef, 4> macroChain(SourceLocation Loc, const SourceManager &SM,
-                                           const LangOptions &LO, SourceLocation &Site) {
-  llvm::SmallVector<StringRef, 4> Inner;
-  while (Loc.isMacroID()) {
-    if (SM.isMacroArgExpansion(Loc)) {
-      Loc = SM.getImmediateSpellingLoc(Loc);
-      continue;
-    }
-    StringRef Name = Lexer::getImmediateMacroName(Loc, SM, LO);
-    if (!Name.empty())
-      Inner.push_back(Name);
-    Loc = SM.getImmediateExpansionRange(Loc).getBegin();
-  }
-  Site = Loc;
-  return {Inner.rbegin(), Inner.rend()};
-}
-
-// The per-CPU operation a statement was written as: the outermost name the
-// API table knows, unless a this_cpu_*() single-instruction op encloses it.
-std::string perCpuRmw(const Stmt *S, const SourceManager &SM, const LangOptions &LO,
-                      SourceLocation &Site) {
-  if (!S->getBeginLoc().isMacroID())
-    return "";
-  for (StringRef N : macroChain(S->getBeginLoc(), SM, LO, Site)) {
-    if (N.startswith("this_cpu_"))
-      return "";
-    if (const ApiEntry *A = lookupApi(N))
-      return A->Effect == ApiEffect::PERCPU_RMW ? N.str() : "";
-  }
-  return "";
-}
-
-// Is E this CPU's instance, spelled this_cpu_ptr(&v), get_cpu_ptr(&v),
-// get_cpu_var(v) ...? The internals of __this_cpu_*() and this_cpu_*() do
-// not count: the first are found as operations, the second are atomic.
-bool thisCpuInstance(const Expr *E, const SourceManager &SM, const LangOptions &LO) {
-  SourceLocation Site;
-  for (StringRef N : macroChain(E->getBeginLoc(), SM, LO, Site)) {
-    if (isThisCpuPointer(N))
-      return true;
-    if (N.startswith("this_cpu_") || lookupApi(N))
-      return false;
-  }
-  return false;
-}
-
-// The whole of E is one macro invocation: "this_cpu_ptr(&v)", not
-// "this_cpu_ptr(&v)->next".
-bool wholeMacro(const Expr *E, const SourceManager &SM) {
-  SourceLocation B = E->getBeginLoc(), End = E->getEndLoc();
-  return B.isMacroID() && End.isMacroID() &&
-         SM.getExpansionRange(B).getEnd() == SM.getExpansionRange(End).getEnd();
-}
-
-bool thisCpuPointer(const Expr *E, const SourceManager &SM, const LangOptions &LO) {
-  E = E->IgnoreParenImpCasts();
-  return E->getType()->isPointerType() && wholeMacro(E, SM) && thisCpuInstance(E, SM, LO);
-}
-
-// Non-atomic per-CPU updates in one function: __this_cpu_*()/raw_cpu_*(),
-// and stores through a pointer taken with this_cpu_ptr()/get_cpu_ptr().
-struct PerCpuWrite {
-  SourceLocation Loc; ///< file location
-  std::string What;
-};
-
-class PerCpuWriteFinder : public RecursiveASTVisitor<PerCpuWriteFinder> {
-public:
-  PerCpuWriteFinder(const SourceManager &SM, const LangOptions &LO) : SM(SM), LO(LO) {}
-  std::vector<PerCpuWrite> Writes;
-
-  bool VisitStmt(Stmt *S) {
-    SourceLocation Site;
-    std::string Op = perCpuRmw(S, SM, LO, Site);
-    if (!Op.empty() && Seen.insert(Site.getRawEncoding()).second)
-      Writes.push_back({Site, Op + "()"});
-    return true;
-  }
-  bool VisitVarDecl(VarDecl *VD) {
-    if (const Expr *Init = VD->getInit())
-      if (thisCpuPointer(Init, SM, LO))
-        Pointers[VD] = text(Init);
-    return true;
-  }
-  bool VisitBinaryOperator(BinaryOperator *B) {
-    if (!B->isAssignmentOp())
-      return true;
-    const auto *R = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts());
-    if (R && thisCpuPointer(B->getRHS(), SM, LO)) {
-      if (const auto *VD = dyn_cast<VarDecl>(R->getDecl()))
-        Pointers[VD] = text(B->getRHS());
-      return true;
-    }
-    store(B->getLHS(), B->getOperatorLoc());
-    return true;
-  }
-  bool VisitUnaryOperator(UnaryOperator *U) {
-    if (U->isIncrementDecrementOp())
-      store(U->getSubExpr(), U->getOperatorLoc());
-    return true;
-  }
-
-private:
-  const SourceManager &SM;
-  const LangOptions &LO;
-  llvm::DenseSet<unsigned> Seen;
-  llvm::DenseMap<const VarDecl *, std::string> Pointers; ///< and how they were taken
-
-  std::string text(const Expr *E) const {
-    return Lexer::getSourceText(SM.getExpansionRange(E->getSourceRange()), SM, LO).str();
-  }
-
-  // A store to an lvalue through this CPU's instance: p->f, p[i], *p of a
-  // per-CPU pointer p, or this_cpu_ptr(&v)->f written in place. Pointers are
-  // known from their initialisation or assignment before (source order, as
-  // the visitor goes).
-  void store(const Expr *LHS, SourceLocation Op) {
-    // Stores inside the per-CPU accessors themselves (arch_raw_cpu_ptr()'s
-    // "tcp_ptr__ += ...") or other known APIs are not the caller's.
-    SourceLocation Spelled;
-    for (StringRef N : macroChain(Op, SM, LO, Spelled))
-      if (isThisCpuPointer(N) || lookupApi(N) || N.contains("cpu_"))
-        return;
-    bool Deref = false;
-    std::string Origin;
-    for (const Expr *E = LHS->IgnoreParenImpCasts();; E = E->IgnoreParenImpCasts()) {
-      if (thisCpuInstance(E, SM, LO)) {
-        Deref = true;
-        break;
-      }
-      if (const auto *M = dyn_cast<MemberExpr>(E)) {
-        Deref |= M->isArrow();
-        E = M->getBase();
-      } else if (const auto *A = dyn_cast<ArraySubscriptExpr>(E)) {
-        Deref = true;
-        E = A->getBase();
-      } else if (const auto *U = dyn_cast<UnaryOperator>(E); U && U->getOpcode() == UO_Deref) {
-        Deref = true;
-        E = U->getSubExpr();
-      } else if (const auto *R = dyn_cast<DeclRefExpr>(E)) {
-        const auto *VD = dyn_cast<VarDecl>(R->getDecl());
-        auto It = VD ? Pointers.find(VD) : Pointers.end();
-        if (!Deref || It == Pointers.end())
-          return;
-        Origin = " (" + VD->getName().str() + " = " + It->second + ")";
-        break;
-      } else {
-        return;
-      }
-      if (!E)
-        return;
-    }
-    SourceLocation Site = SM.getExpansionLoc(Op);
-    if (!Seen.insert(Site.getRawEncoding()).second)
-      return;
-    std::string Text = text(LHS);
-    Writes.push_back({Site, "a store to " + (Text.empty() ? "per-CPU data" : Text) + Origin});
-  }
 };
 
 // The section a run in F is reported under: the outermost preempt_disable()-
@@ -225,12 +58,7 @@ const HeldContext *preemptSection(const ContextState &S, bool &OtherAtomic) {
 }
 
 bool ownAtomic(const FunctionFacts &F, size_t I) {
-  if (I >= F.StateBefore.size())
-    return false;
-  for (const HeldContext &H : F.StateBefore[I].Held)
-    if (H.Must && !H.FromEntry && isTrulyAtomic(H.Kind))
-      return true;
-  return false;
+  return I < F.StateBefore.size() && F.StateBefore[I].ownTrulyAtomic();
 }
 
 bool holds(const FunctionFacts &F, size_t I, const HeldContext &Entry) {
@@ -322,9 +150,7 @@ private:
     for (const FunctionFacts &F : TU.Functions) {
       if (!F.InMainFile) // header inlines: no contexts known inside
         continue;
-      PerCpuWriteFinder Finder(TU.SM, LO);
-      Finder.TraverseStmt(F.Decl->getBody());
-      OwnWrites[&F] = std::move(Finder.Writes);
+      OwnWrites[&F] = perCpuWrites(F.Decl, TU.SM, LO);
       for (const PerCpuWrite &W : OwnWrites[&F])
         if (!insideOwnSection(TU, F, W.Loc)) {
           Writers[&F] = Path{{{W.Loc, F.Name, W.What}}, W.What};
