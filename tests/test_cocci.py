@@ -16,6 +16,7 @@ import textwrap
 
 import pytest
 
+import coccitest
 from conftest import FIXTURES, REPO
 
 RULE = "rt-rwsem-non-owner"
@@ -24,52 +25,20 @@ FIXTURE_DIR = os.path.join(FIXTURES, RULE)
 APIS = ("down_read_non_owner", "up_read_non_owner",
         "mmap_read_trylock_non_owner", "mmap_read_unlock_non_owner")
 API_RE = re.compile(r"\b(%s)\b" % "|".join(APIS))
-# coccilib.report.print_report: FILE:LINE:COL-COLEND: MESSAGE
-REPORT_RE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+)-(?P<colend>\d+): (?P<msg>.*)$")
-MARKER_RE = re.compile(r"/\*\s*expect(?:@(?P<off>[+-]\d+))?\s*:\s*(?P<ids>[^*]*?)\s*\*/")
-TIMEOUT = 900
+from coccitest import MARKER_RE, REPORT_RE, TIMEOUT  # noqa: E402
 
 
 # ---------------------------------------------------------------- helpers
 
 def require_spatch():
-    if not os.path.isfile(COCCI):
-        pytest.fail(f"{COCCI} is missing")
-    spatch = shutil.which("spatch")
-    if not spatch:
-        pytest.fail("spatch not found on PATH: install Debian's coccinelle (scripts/bootstrap)")
-    out = subprocess.run([spatch, "--version"], capture_output=True, text=True).stdout
-    m = re.search(r"spatch version (\d+)\.(\d+)\.(\d+)", out)
-    if not m or tuple(map(int, m.groups())) < (1, 1, 0):
-        pytest.fail(f"{RULE}.cocci needs spatch >= 1.1.0 (#spatch directives); got: {out.strip()!r}")
-    return spatch
-
+    return coccitest.require_spatch(COCCI)
 
 def cocci_options():
-    """The `// Options:` line of the script, exactly as coccicheck extracts it."""
-    with open(COCCI) as f:
-        lines = [l for l in f if "Options:" in l]
-    assert len(lines) == 1, f"{COCCI}: expected exactly one '// Options:' line, found {len(lines)}"
-    return lines[0].split(":", 1)[1].split()
-
+    return coccitest.cocci_options(COCCI)
 
 def spatch_report(path, cwd=None):
     """Run the script in report mode on one file; returns [(line, column, message)]."""
-    spatch = require_spatch()
-    cmd = [spatch, "-D", "report", "--very-quiet", *cocci_options(), "--cocci-file", COCCI, path]
-    res = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=TIMEOUT)
-    assert res.returncode == 0, f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stdout}{res.stderr}"
-    found, junk = [], []
-    for l in res.stdout.splitlines():
-        m = REPORT_RE.match(l)
-        if m:
-            found.append((int(m["line"]), int(m["col"]), m["msg"]))
-        elif l.strip():
-            junk.append(l)
-    # Anything else on stdout (a python traceback, a SmPL parse error) is a bug.
-    assert not junk, f"unexpected spatch output for {path}:\n" + "\n".join(junk) + "\n" + res.stderr
-    return found
-
+    return coccitest.report_lines(COCCI, path, cwd)
 
 def strip_comments(line):
     return re.sub(r"/\*.*?\*/|//.*$", " ", line)

@@ -28,6 +28,7 @@ import types
 
 import pytest
 
+import coccitest
 from conftest import FIXTURES, REPO, prepared_tree, run_rtcheck
 from rtfixtures import run_check
 
@@ -35,61 +36,27 @@ RULE = "rt-bpf-preempt"
 COCCI = os.path.join(REPO, "cocci", f"{RULE}.cocci")
 FIXTURE_DIR = os.path.join(FIXTURES, RULE)
 KERNEL_API = os.path.join(REPO, "include", "rtcheck", "kernel_api.def")
-# coccilib.report.print_report: FILE:LINE:COL-COLEND: MESSAGE
-REPORT_RE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?P<col>\d+)-(?P<colend>\d+): (?P<msg>.*)$")
-MARKER_RE = re.compile(r"/\*\s*expect(?:@(?P<off>[+-]\d+))?\s*:\s*(?P<ids>[^*]*?)\s*\*/")
+from coccitest import MARKER_RE, REPORT_RE, TIMEOUT  # noqa: E402
 MESSAGE_RE = re.compile(r"^(?P<level>WARNING|INFO): (?P<op>\w+)\(\) runs a BPF program .*PREEMPT_RT")
 COMMENT_RE = re.compile(r"/\*.*?\*/|//.*$")
 BLIND = ("interprocedural", "not parsed by Coccinelle")
-TIMEOUT = 900
 
 
 # ---------------------------------------------------------------- helpers
 # (spatch invocation as in tests/test_cocci.py)
 
 def require_spatch():
-    if not os.path.isfile(COCCI):
-        pytest.fail(f"{COCCI} is missing")
-    spatch = shutil.which("spatch")
-    if not spatch:
-        pytest.fail("spatch not found on PATH: install Debian's coccinelle (scripts/bootstrap)")
-    out = subprocess.run([spatch, "--version"], capture_output=True, text=True).stdout
-    m = re.search(r"spatch version (\d+)\.(\d+)\.(\d+)", out)
-    if not m or tuple(map(int, m.groups())) < (1, 1, 0):
-        pytest.fail(f"{RULE}.cocci needs spatch >= 1.1.0 (#spatch directives); got: {out.strip()!r}")
-    return spatch
-
+    return coccitest.require_spatch(COCCI)
 
 def cocci_options():
-    """The `// Options:` line of the script, exactly as coccicheck extracts it."""
-    with open(COCCI) as f:
-        lines = [l for l in f if "Options:" in l]
-    assert len(lines) == 1, f"{COCCI}: expected exactly one '// Options:' line, found {len(lines)}"
-    return lines[0].split(":", 1)[1].split()
-
+    return coccitest.cocci_options(COCCI)
 
 def run_spatch(path, mode="report", cwd=None):
-    spatch = require_spatch()
-    cmd = [spatch, "-D", mode, "--very-quiet", *cocci_options(), "--cocci-file", COCCI, path]
-    res = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=TIMEOUT)
-    assert res.returncode == 0, f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stdout}{res.stderr}"
-    # A python exception inside the script is printed, not fatal, in spatch.
-    assert "Traceback" not in res.stdout + res.stderr, res.stdout + res.stderr
-    return res.stdout
-
+    return coccitest.run_spatch(COCCI, path, mode, cwd)
 
 def spatch_report(path, cwd=None):
     """Run the script in report mode on one file; returns [(line, column, message)]."""
-    found, junk = [], []
-    for l in run_spatch(path, "report", cwd).splitlines():
-        m = REPORT_RE.match(l)
-        if m:
-            found.append((int(m["line"]), int(m["col"]), m["msg"]))
-        elif l.strip():
-            junk.append(l)
-    assert not junk, f"unexpected spatch output for {path}:\n" + "\n".join(junk)
-    return found
-
+    return coccitest.report_lines(COCCI, path, cwd)
 
 def expectations(path):
     """{line: {"ids", "blind", "local_lock", "note"}} from the markers of one file."""
