@@ -1,5 +1,5 @@
-"""Fixes (fix engine): every fixture with a .c.fixed is fixed to exactly that
-text; the fixed file compiles on every tree and keeps only the findings that
+"""Fixes (fix engine): every fixture of a rule with fixes has a .c.fixed (the
+same text where no safe fix applies) and is fixed to exactly that text; the fixed file compiles on every tree and keeps only the findings that
 had no safe fix; a second run changes nothing; the dry-run diff applies; bad
 situations (read-only file, file changed since analysis) leave it untouched."""
 import glob
@@ -71,6 +71,9 @@ def test_dry_run_diff_applies(fixed, tmp_path):
     proc = subprocess.run([TOOL, f"--root={tmp_path}", *opts, "--", *args, work],
                           cwd=build, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+    if open(work).read() == open(fixed).read():
+        assert proc.stdout == "", "a fixture without fixes gives an empty diff"
+        return
     assert proc.stdout.startswith("--- a/"), proc.stdout[:200]
     subprocess.run(["git", "apply", "--unsafe-paths", "-"], input=proc.stdout, text=True,
                    cwd=tmp_path, check=True)
@@ -142,3 +145,11 @@ def test_verify_refuses_a_fix_that_does_not_compile_elsewhere(tmp_path):
     assert proc.returncode == 3
     assert "fix not applied" in proc.stderr and "does not compile" in proc.stderr, proc.stderr
     assert open(work).read() == before
+
+
+def test_every_fixture_of_a_rule_with_fixes_has_its_fixed_text():
+    for rule_dir in glob.glob(os.path.join(FIXTURES, "*")):
+        if glob.glob(os.path.join(rule_dir, "*.c.fixed")):
+            missing = [os.path.basename(c) for c in glob.glob(os.path.join(rule_dir, "*.c"))
+                       if not os.path.exists(c + ".fixed")]
+            assert not missing, f"{os.path.basename(rule_dir)}: no .c.fixed for {missing}"
