@@ -11,6 +11,7 @@
 #include "core/Analysis.h"
 #include "core/KernelApi.h"
 #include "core/PerCpuWrites.h"
+#include "fix/PreemptToMigrate.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Lex/Lexer.h"
 #include "llvm/ADT/DenseMap.h"
@@ -59,6 +60,15 @@ const HeldContext *preemptSection(const ContextState &S, bool &OtherAtomic) {
 
 bool ownAtomic(const FunctionFacts &F, size_t I) {
   return I < F.StateBefore.size() && F.StateBefore[I].ownTrulyAtomic();
+}
+
+bool ownAtomicBesidesPreempt(const FunctionFacts &F, size_t I) {
+  if (I >= F.StateBefore.size())
+    return false;
+  for (const HeldContext &H : F.StateBefore[I].Held)
+    if (H.Must && !H.FromEntry && isTrulyAtomic(H.Kind) && H.Kind != ContextKind::PreemptOff)
+      return true;
+  return false;
 }
 
 bool holds(const FunctionFacts &F, size_t I, const HeldContext &Entry) {
@@ -129,7 +139,10 @@ private:
         if (Runners.count(&F))
           continue;
         for (size_t I = 0; I < F.calls().size(); ++I) {
-          if (ownAtomic(F, I))
+          // A run under the function's own preempt_disable() still makes it
+          // a runner: its callers' sections are reported too, so that one
+          // "rtcheck fix" converts them all.
+          if (ownAtomicBesidesPreempt(F, I))
             continue;
           if (std::optional<Path> P = runAt(TU, F, F.calls()[I])) {
             Runners[&F] = std::move(*P);
@@ -278,16 +291,27 @@ private:
       Summary = "no automatic conversion yet: remove the non-preemptible mode, "
                 "migrate_disable()/migrate_enable() on every path "
                 "(see docs/rules/rt-bpf-preempt.md)";
-    } else {
+    }
+    FixBuilder Edits(TU.SM, TU.Ctx.getLangOpts());
+    rtcheck_fix Fix{RTCHECK_FIX_NONE, nullptr, nullptr};
+    if (!Update && Section.Must) {
       Msg += ": use migrate_disable()/migrate_enable() (the same as preempt_disable() on "
              "!PREEMPT_RT), or bpf_prog_run_pin_on_cpu()";
-      Summary = "no automatic conversion yet: replace preempt_disable()/preempt_enable() "
-                "around the run with migrate_disable()/migrate_enable(), or call "
-                "bpf_prog_run_pin_on_cpu() (see docs/rules/rt-bpf-preempt.md)";
+      std::string Why;
+      if (buildPreemptToMigrate(F, Section, Edits, Why)) {
+        Fix.kind = RTCHECK_FIX_AUTO;
+        Summary = "replace preempt_disable()/preempt_enable() around the run with "
+                  "migrate_disable()/migrate_enable(): no change on !PREEMPT_RT, where "
+                  "migrate_disable() disables preemption";
+      } else {
+        Summary = "no automatic conversion (" + Why + "): use migrate_disable()/"
+                  "migrate_enable() around the run, or bpf_prog_run_pin_on_cpu() "
+                  "(see docs/rules/rt-bpf-preempt.md)";
+      }
     }
-    rtcheck_fix Fix{RTCHECK_FIX_NONE, Summary.c_str(), nullptr};
+    Fix.summary = Summary.c_str();
     Out.report(RuleId, Section.Must ? RTCHECK_WARNING : RTCHECK_NOTE, TU.SM, C.Site, F.Name,
-               Msg, Chain, Fix);
+               Msg, Chain, Fix, &Edits);
   }
 
 
