@@ -87,6 +87,37 @@ void appendLines(std::string &Out, char Prefix, StringRef Text) {
     Text = Rest;
   }
 }
+// Lines with their newline.
+std::vector<StringRef> splitLines(StringRef Text) {
+  std::vector<StringRef> Out;
+  while (!Text.empty()) {
+    size_t N = Text.find('\n');
+    size_t Len = N == StringRef::npos ? Text.size() : N + 1;
+    Out.push_back(Text.take_front(Len));
+    Text = Text.drop_front(Len);
+  }
+  return Out;
+}
+
+// Old lines replaced by New, with the lines both share at the start and at
+// the end kept as context (an insertion shows as '+' lines only).
+void appendChange(std::string &Out, StringRef Old, StringRef New) {
+  std::vector<StringRef> O = splitLines(Old), N = splitLines(New);
+  size_t Pre = 0, Post = 0;
+  while (Pre < O.size() && Pre < N.size() && O[Pre] == N[Pre] && O[Pre].endswith("\n"))
+    ++Pre;
+  while (Post < O.size() - Pre && Post < N.size() - Pre &&
+         O[O.size() - 1 - Post] == N[N.size() - 1 - Post])
+    ++Post;
+  for (size_t I = 0; I < Pre; ++I)
+    appendLines(Out, ' ', O[I]);
+  for (size_t I = Pre; I < O.size() - Post; ++I)
+    appendLines(Out, '-', O[I]);
+  for (size_t I = Pre; I < N.size() - Post; ++I)
+    appendLines(Out, '+', N[I]);
+  for (size_t I = O.size() - Post; I < O.size(); ++I)
+    appendLines(Out, ' ', O[I]);
+}
 } // namespace
 
 std::string unifiedDiff(StringRef RelPath, StringRef Code, const tooling::Replacements &Edits) {
@@ -137,8 +168,7 @@ std::string unifiedDiff(StringRef RelPath, StringRef Code, const tooling::Replac
       for (size_t I = Next; I-- > First;) // back to front
         New.replace(C.Edits[I].getOffset() - Begin, C.Edits[I].getLength(),
                     C.Edits[I].getReplacementText().str());
-      appendLines(Body, '-', Code.substr(Begin, RunEnd - Begin));
-      appendLines(Body, '+', New);
+      appendChange(Body, Code.substr(Begin, RunEnd - Begin), New);
       OldCount += RunLast - L + 1;
       NewCount += StringRef(New).count('\n') + (!New.empty() && New.back() != '\n');
       L = RunLast + 1;
