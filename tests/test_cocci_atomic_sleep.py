@@ -491,7 +491,7 @@ def test_script_covers_kernel_api_def():
     missing = []
     for name, effect in entries:
         guard = re.match(r"class_(\w+)_constructor$", name)
-        if effect in ("ALLOCATES", "FREES", "RT_LOCK", "RT_TRYLOCK", "SLEEPING_LOCK",
+        if effect in ("ALLOCATES", "FREES", "RT_LOCK", "RT_LOCK_BH", "LOCAL_LOCK", "RT_TRYLOCK", "SLEEPING_LOCK",
                       "SLEEPS", "SLEEPS_ON_RT"):
             ok = guard[1] in ns["SLEEP_GUARD_WHY"] if guard else name in ns["SLEEP_WHY"]
         elif effect in ("RAW_LOCK", "PREEMPT_OFF", "IRQ_OFF"):

@@ -29,7 +29,7 @@ TuFacts::TuFacts(ASTContext &Ctx, const RtDeadRegions &Dead)
     : Ctx(Ctx), SM(Ctx.getSourceManager()) {
   auto Add = [&](const FunctionDecl *FD, bool InMainFile) {
     Index[FD->getCanonicalDecl()] = Functions.size();
-    Functions.push_back({FD, functionName(FD), InMainFile, buildRtCfg(FD, Ctx, Dead), {}, {}, {}, {}});
+    Functions.push_back({FD, functionName(FD), InMainFile, buildRtCfg(FD, Ctx, Dead, InMainFile), {}, {}, {}, {}, {}});
   };
   // The file's own functions. BPF_CALL_x() and friends define functions
   // through macros: what counts is where the definition was expanded.
@@ -56,11 +56,33 @@ TuFacts::TuFacts(ASTContext &Ctx, const RtDeadRegions &Dead)
       }
     Begin = End;
   }
+  for (FunctionFacts &F : Functions)
+    for (const SpelledCall &C : F.calls())
+      if (const auto *R = dyn_cast<DeclRefExpr>(C.Call->getCallee()->IgnoreParenImpCasts()))
+        if (const auto *P = dyn_cast<ParmVarDecl>(R->getDecl()))
+          if (!llvm::is_contained(F.CalledParams, P->getFunctionScopeIndex()))
+            F.CalledParams.push_back(P->getFunctionScopeIndex());
+}
+
+// "fn", "&fn" as an argument.
+static const FunctionDecl *functionArgument(const Expr *E) {
+  E = E->IgnoreParenCasts();
+  if (const auto *U = dyn_cast<UnaryOperator>(E); U && U->getOpcode() == UO_AddrOf)
+    E = U->getSubExpr()->IgnoreParenCasts();
+  const auto *R = dyn_cast<DeclRefExpr>(E);
+  return R ? dyn_cast<FunctionDecl>(R->getDecl()) : nullptr;
 }
 
 llvm::SmallVector<const FunctionFacts *, 2> TuFacts::callees(const SpelledCall &C) const {
-  if (const FunctionFacts *F = callee(C))
-    return {F};
+  if (const FunctionFacts *F = callee(C)) {
+    llvm::SmallVector<const FunctionFacts *, 2> Out{F};
+    for (unsigned I : F->CalledParams)
+      if (I < C.Call->getNumArgs())
+        if (const FunctionFacts *Cb = factsFor(functionArgument(C.Call->getArg(I))))
+          if (!llvm::is_contained(Out, Cb))
+            Out.push_back(Cb);
+    return Out;
+  }
   const auto *M = dyn_cast<MemberExpr>(C.Call->getCallee()->IgnoreParenImpCasts());
   const auto *Field = M ? dyn_cast<FieldDecl>(M->getMemberDecl()) : nullptr;
   auto It = Field ? OpsTargets.find(Field->getCanonicalDecl()) : OpsTargets.end();
@@ -76,6 +98,13 @@ bool FunctionEffect::operator==(const FunctionEffect &O) const {
     if (!Acquired[I].sameEntry(O.Acquired[I]))
       return false;
   return true;
+}
+
+const FunctionDecl *TuFacts::calledFunction(const CallExpr &Call) {
+  if (const FunctionDecl *FD = Call.getDirectCallee())
+    return FD;
+  const auto *R = dyn_cast<DeclRefExpr>(Call.getCallee()->IgnoreParenCasts());
+  return R ? dyn_cast<FunctionDecl>(R->getDecl()) : nullptr;
 }
 
 const FunctionFacts *TuFacts::factsFor(const FunctionDecl *FD) const {

@@ -44,11 +44,17 @@ struct FunctionFacts {
   bool InMainFile;
   FunctionCfg Cfg;
   const std::vector<SpelledCall> &calls() const { return Cfg.Calls; }
+  const std::vector<PerCpuAccess> &accesses() const { return Cfg.Accesses; }
   /// Filled by the context engine:
   std::vector<ContextState> StateBefore;  ///< per call, the context it runs in
+  /// per per-CPU access (Cfg.Accesses), the context it runs in
+  std::vector<ContextState> AccessStateBefore;
   std::vector<HeldContext> EntryContexts; ///< given by registrations (request_irq ...)
   FunctionEffect Effect;
   std::vector<SleepSite> MaySleep;
+  /// Parameters the function calls (a function pointer it is given: the
+  /// okfn of NF_HOOK()): a function passed there is called at the call site.
+  llvm::SmallVector<unsigned, 2> CalledParams;
 };
 
 /// Facts of one translation unit, computed once and shared by every rule.
@@ -65,11 +71,15 @@ public:
   }
   /// Facts of the TU function a call calls directly, or null.
   const FunctionFacts *callee(const SpelledCall &C) const {
-    return factsFor(C.Call->getDirectCallee());
+    return factsFor(calledFunction(*C.Call));
   }
-  /// The TU functions a call may reach: its direct callee, or for a call
-  /// through an ops member ("ops->fn(x)") the functions this TU stores in
-  /// that member, when there are at most MaxOpsTargets of them.
+  /// The function a call calls directly, also through a cast of the
+  /// function ("((btf_f)____f)(...)" of BPF_CALL_x()).
+  static const clang::FunctionDecl *calledFunction(const clang::CallExpr &Call);
+  /// The TU functions a call may reach: its direct callee and the TU
+  /// functions it is given for a parameter it calls, or for a call through
+  /// an ops member ("ops->fn(x)") the functions this TU stores in that
+  /// member, when there are at most MaxOpsTargets of them.
   llvm::SmallVector<const FunctionFacts *, 2> callees(const SpelledCall &C) const;
   static constexpr unsigned MaxOpsTargets = 2;
   /// Functions stored in each struct member by the TU (initializers, assignments).

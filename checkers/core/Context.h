@@ -24,6 +24,7 @@ enum class ContextKind {
   RtLock,       ///< spinlock_t/rwlock_t/local_lock_t held: preemptible on RT
   SleepingLock, ///< mutex, rw_semaphore held
   IrqWork,      ///< function runs as an irq_work callback (a thread on RT)
+  Softirq,      ///< function runs in softirq context (NAPI poll, timer, tasklet ...)
 };
 
 /// What RT's lockdep calls LD_WAIT_SPIN: nothing that sleeps on RT may run.
@@ -48,6 +49,8 @@ struct HeldContext {
   /// held, or the registration that makes a function a hard-irq handler.
   std::vector<ChainStep> Origin;
   bool Must = true;      ///< held on every path to this point
+  bool DisablesBh = false; ///< RtLock taken with BH disabled (spin_lock_bh())
+  bool LocalLock = false;  ///< RtLock that is a local_lock_t (local_lock_nested_bh())
   const clang::VarDecl *Guard = nullptr; ///< guard() variable that ends it
   const clang::CallExpr *Call = nullptr; ///< the call that entered it, in this function
   /// Given to the whole function by how it is registered (hard-irq handler,

@@ -85,6 +85,8 @@ std::optional<SleepOp> sleepOp(const SpelledCall &C) {
   case ApiEffect::FREES:
     return SleepOp{Op, "frees memory (the allocator takes sleeping locks on PREEMPT_RT)"};
   case ApiEffect::RT_LOCK:
+  case ApiEffect::RT_LOCK_BH:
+  case ApiEffect::LOCAL_LOCK:
   case ApiEffect::RT_TRYLOCK:
     return SleepOp{Op, A->Why.str() + ", which sleeps on PREEMPT_RT"};
   case ApiEffect::BH_OFF:
@@ -110,6 +112,8 @@ std::optional<ContextKind> enters(ApiEffect E) {
   case ApiEffect::BH_OFF: return ContextKind::BhOff;
   case ApiEffect::MIGRATE_OFF: return ContextKind::MigrateOff;
   case ApiEffect::RT_LOCK: return ContextKind::RtLock;
+  case ApiEffect::RT_LOCK_BH: return ContextKind::RtLock;
+  case ApiEffect::LOCAL_LOCK: return ContextKind::RtLock;
   case ApiEffect::SLEEPING_LOCK: return ContextKind::SleepingLock;
   default: return std::nullopt;
   }
@@ -123,6 +127,7 @@ std::optional<ContextKind> leaves(ApiEffect E) {
   case ApiEffect::BH_ON: return ContextKind::BhOff;
   case ApiEffect::MIGRATE_ON: return ContextKind::MigrateOff;
   case ApiEffect::RT_UNLOCK: return ContextKind::RtLock;
+  case ApiEffect::RT_UNLOCK_BH: return ContextKind::RtLock;
   case ApiEffect::SLEEPING_UNLOCK: return ContextKind::SleepingLock;
   default: return std::nullopt;
   }
@@ -233,8 +238,10 @@ public:
   /// Returns the function's effect (what it returns holding or released).
   FunctionEffect run(const ContextState &Entry, bool Record) {
     FunctionEffect Effect;
-    if (Record)
+    if (Record) {
       F.StateBefore.assign(F.calls().size(), ContextState());
+      F.AccessStateBefore.assign(F.accesses().size(), Entry);
+    }
     if (!F.Cfg.Graph) { // no CFG: every call runs in the entry context
       if (Record)
         for (ContextState &S : F.StateBefore)
@@ -316,6 +323,8 @@ private:
     }
     H.Guard = F.Cfg.GuardVars.lookup(&C);
     H.Call = &C;
+    H.DisablesBh = Entry && Entry->Effect == ApiEffect::RT_LOCK_BH;
+    H.LocalLock = Entry && Entry->Effect == ApiEffect::LOCAL_LOCK;
     S.Held.push_back(std::move(H));
   }
 
@@ -362,6 +371,11 @@ private:
       auto St = E.getAs<CFGStmt>();
       if (!St)
         continue;
+      if (Record && !F.Cfg.AccessAt.empty()) {
+        auto A = F.Cfg.AccessAt.find(St->getStmt());
+        if (A != F.Cfg.AccessAt.end())
+          F.AccessStateBefore[A->second] = S;
+      }
       const auto *C = dyn_cast<CallExpr>(St->getStmt());
       if (!C)
         continue;

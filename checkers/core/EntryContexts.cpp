@@ -26,10 +26,12 @@ const Registration Registrations[] = {
   {Api, CallbackArg, CondArg, Tokens, ContextKind::Context, Why},
 #define RTCHECK_HRTIMER_INIT(Api, TimerArg, ModeArg)
 #define RTCHECK_OPS_MEMBER(Struct, Member, Context, Why)
+#define RTCHECK_ASSERTION(Api, Tokens, Context, Why)
 #include "rtcheck/entry_contexts.def"
 #undef RTCHECK_REGISTRATION
 #undef RTCHECK_HRTIMER_INIT
 #undef RTCHECK_OPS_MEMBER
+#undef RTCHECK_ASSERTION
 };
 
 struct HrtimerInit {
@@ -40,10 +42,12 @@ const HrtimerInit HrtimerInits[] = {
 #define RTCHECK_REGISTRATION(Api, CallbackArg, CondArg, Tokens, Context, Why)
 #define RTCHECK_HRTIMER_INIT(Api, TimerArg, ModeArg) {Api, TimerArg, ModeArg},
 #define RTCHECK_OPS_MEMBER(Struct, Member, Context, Why)
+#define RTCHECK_ASSERTION(Api, Tokens, Context, Why)
 #include "rtcheck/entry_contexts.def"
 #undef RTCHECK_REGISTRATION
 #undef RTCHECK_HRTIMER_INIT
 #undef RTCHECK_OPS_MEMBER
+#undef RTCHECK_ASSERTION
 };
 
 struct OpsMember {
@@ -55,10 +59,29 @@ const OpsMember OpsMembers[] = {
 #define RTCHECK_REGISTRATION(Api, CallbackArg, CondArg, Tokens, Context, Why)
 #define RTCHECK_HRTIMER_INIT(Api, TimerArg, ModeArg)
 #define RTCHECK_OPS_MEMBER(Struct, Member, Context, Why) {Struct, Member, ContextKind::Context, Why},
+#define RTCHECK_ASSERTION(Api, Tokens, Context, Why)
 #include "rtcheck/entry_contexts.def"
 #undef RTCHECK_REGISTRATION
 #undef RTCHECK_HRTIMER_INIT
 #undef RTCHECK_OPS_MEMBER
+#undef RTCHECK_ASSERTION
+};
+
+struct Assertion {
+  StringRef Api, Tokens;
+  ContextKind Kind;
+  StringRef Why;
+};
+const Assertion Assertions[] = {
+#define RTCHECK_REGISTRATION(Api, CallbackArg, CondArg, Tokens, Context, Why)
+#define RTCHECK_HRTIMER_INIT(Api, TimerArg, ModeArg)
+#define RTCHECK_OPS_MEMBER(Struct, Member, Context, Why)
+#define RTCHECK_ASSERTION(Api, Tokens, Context, Why) {Api, Tokens, ContextKind::Context, Why},
+#include "rtcheck/entry_contexts.def"
+#undef RTCHECK_REGISTRATION
+#undef RTCHECK_HRTIMER_INIT
+#undef RTCHECK_OPS_MEMBER
+#undef RTCHECK_ASSERTION
 };
 
 bool containsToken(StringRef Text, StringRef Tokens) {
@@ -169,8 +192,37 @@ private:
     return nullptr;
   }
 
+public:
+  // lockdep_assert_in_softirq(), WARN_ON_ONCE(!in_softirq()) ... as a
+  // statement of the function's body: the function declares its context.
+  void fromAssertions(FunctionFacts &F) {
+    const auto *Body = dyn_cast_or_null<CompoundStmt>(F.Decl->getBody());
+    if (!Body)
+      return;
+    std::string Squeezed;
+    for (const Stmt *S : Body->body()) {
+      if (!S->getBeginLoc().isMacroID())
+        continue;
+      SourceLocation Site;
+      auto Names = spelledMacros(S->getBeginLoc(), SM, LO, Site);
+      if (Names.empty())
+        continue;
+      for (const Assertion &A : Assertions) {
+        if (Names.front() != A.Api)
+          continue;
+        Squeezed.clear();
+        for (char C : spelledArgument(SM, Site, 0))
+          if (!isspace((unsigned char)C))
+            Squeezed += C;
+        if (A.Tokens.empty() || containsToken(Squeezed, A.Tokens))
+          give(F, A.Kind, A.Api.str() + "()", A.Why, Site, /*Assertion=*/true);
+      }
+    }
+  }
+
+private:
   void give(FunctionFacts &F, ContextKind Kind, const std::string &By, StringRef Why,
-            SourceLocation Where) {
+            SourceLocation Where, bool Assertion = false) {
     for (const HeldContext &H : F.EntryContexts)
       if (H.Begin == Where)
         return;
@@ -179,7 +231,8 @@ private:
     H.Api = By;
     H.Begin = Where;
     H.FromEntry = true;
-    H.Note = F.Name + "() runs as " + Why.str() + ", set up by " + By;
+    H.Note = Assertion ? F.Name + "() " + Why.str() + " (" + By + ")"
+                       : F.Name + "() runs as " + Why.str() + ", set up by " + By;
     F.EntryContexts.push_back(std::move(H));
   }
 
@@ -235,6 +288,9 @@ void findEntryContexts(TuFacts &TU) {
   for (Decl *D : TU.Ctx.getTranslationUnitDecl()->decls())
     if (TU.SM.isInMainFile(TU.SM.getExpansionLoc(D->getBeginLoc())))
       F.TraverseDecl(D);
+  for (FunctionFacts &Fn : TU.Functions)
+    if (Fn.InMainFile)
+      F.fromAssertions(Fn);
 }
 
 } // namespace rtcheck

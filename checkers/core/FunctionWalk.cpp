@@ -80,7 +80,8 @@ bool hasCleanupVariable(const FunctionDecl *FD) {
 
 } // namespace
 
-FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegions &Dead) {
+FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegions &Dead,
+                       bool WithAccesses) {
   FunctionCfg F;
   const SourceManager &SM = Ctx.getSourceManager();
   const LangOptions &LO = Ctx.getLangOpts();
@@ -136,6 +137,17 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
     }
   }
 
+  // Each access is placed at the first CFG statement of its expansion.
+  std::vector<PerCpuAccess> Accesses;
+  llvm::DenseMap<unsigned, unsigned> AccessBySite;
+  if (WithAccesses)
+    for (PerCpuAccess &A : findPerCpuAccesses(FD, Ctx))
+      if (!Dead.contains(A.Site, SM)) {
+        AccessBySite[A.Site.getRawEncoding()] = Accesses.size();
+        Accesses.push_back(std::move(A));
+      }
+  llvm::DenseMap<unsigned, unsigned> Placed; // access -> index in F.Accesses
+
   for (const CFGBlock *B : G) {
     if (!F.Reached.test(B->getBlockID()))
       continue;
@@ -143,6 +155,16 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
       auto S = E.getAs<CFGStmt>();
       if (!S)
         continue;
+      if (!AccessBySite.empty() && S->getStmt()->getBeginLoc().isMacroID()) {
+        SourceLocation Site;
+        spelledMacros(S->getStmt()->getBeginLoc(), SM, LO, Site);
+        auto It = AccessBySite.find(Site.getRawEncoding());
+        if (It != AccessBySite.end() && !Placed.count(It->second)) {
+          Placed[It->second] = F.Accesses.size();
+          F.AccessAt[S->getStmt()] = F.Accesses.size();
+          F.Accesses.push_back(Accesses[It->second]);
+        }
+      }
       if (const auto *C = dyn_cast<CallExpr>(S->getStmt()))
         Add(C);
       else if (const auto *DS = dyn_cast<DeclStmt>(S->getStmt()))

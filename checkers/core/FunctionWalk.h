@@ -6,6 +6,7 @@
 #ifndef RTCHECK_CORE_FUNCTIONWALK_H
 #define RTCHECK_CORE_FUNCTIONWALK_H
 
+#include "core/PerCpuAccess.h"
 #include "core/RtDeadRegions.h"
 #include "core/SpelledCall.h"
 #include "clang/AST/Decl.h"
@@ -29,6 +30,11 @@ struct FunctionCfg {
   /// guard()/scoped_guard() variables by the constructor call that
   /// initialises them: the context ends with the variable's lifetime.
   llvm::DenseMap<const clang::CallExpr *, const clang::VarDecl *> GuardVars;
+  /// The per-CPU accesses an RT kernel can reach (functions of the main file
+  /// only), and the CFG statement each is evaluated at: its context is the
+  /// state before that statement.
+  std::vector<PerCpuAccess> Accesses;
+  llvm::DenseMap<const clang::Stmt *, unsigned> AccessAt;
 
   bool takesEdge(const clang::CFGBlock &From, unsigned SuccIndex) const {
     if (From.succ_size() != 2)
@@ -39,7 +45,7 @@ struct FunctionCfg {
 };
 
 FunctionCfg buildRtCfg(const clang::FunctionDecl *FD, clang::ASTContext &Ctx,
-                       const RtDeadRegions &Dead);
+                       const RtDeadRegions &Dead, bool WithAccesses);
 
 } // namespace rtcheck
 #endif

@@ -20,6 +20,7 @@ static const char *kindName(ContextKind K) {
   case ContextKind::RtLock: return "rt_lock";
   case ContextKind::SleepingLock: return "sleeping_lock";
   case ContextKind::IrqWork: return "irq_work";
+  case ContextKind::Softirq: return "softirq";
   }
   return "unknown";
 }
@@ -60,7 +61,7 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
     }
     for (size_t I = 0; I < F.calls().size(); ++I) {
       const SpelledCall &C = F.calls()[I];
-      const clang::FunctionDecl *Callee = C.Call->getDirectCallee();
+      const clang::FunctionDecl *Callee = TuFacts::calledFunction(*C.Call);
       // Calls the TU cannot follow itself: functions defined elsewhere.
       if (!Callee || !C.ApiName.empty() || TU.factsFor(Callee) || Callee->isInlined())
         continue;

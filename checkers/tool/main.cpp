@@ -63,6 +63,14 @@ void dumpCalls(const TuFacts &TU) {
         llvm::errs() << " [api " << C.ApiName << "]";
       llvm::errs() << "\n";
     }
+    for (size_t I = 0; I < F.accesses().size(); ++I) {
+      const PerCpuAccess &A = F.accesses()[I];
+      llvm::errs() << "  " << TU.SM.getSpellingLineNumber(A.Site) << ": per-CPU " << A.Object
+                   << ":";
+      for (const HeldContext &H : F.AccessStateBefore[I].Held)
+        llvm::errs() << " {" << describe(H) << (H.Must ? "" : "?") << "}";
+      llvm::errs() << " " << A.text() << "\n";
+    }
   }
 }
 

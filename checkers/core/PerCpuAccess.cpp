@@ -1,0 +1,214 @@
+#include "core/PerCpuAccess.h"
+#include "core/ContextEngine.h"
+#include "core/KernelApi.h"
+#include "core/SpelledCall.h"
+#include "clang/AST/Attr.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "llvm/ADT/DenseMap.h"
+
+using namespace clang;
+
+namespace rtcheck {
+
+bool isPerCpuVariable(const VarDecl *VD) {
+  const auto *S = VD ? VD->getAttr<SectionAttr>() : nullptr;
+  return S && S->getName().startswith(".data..percpu");
+}
+
+// "&napi_alloc_cache.page" -> "napi_alloc_cache"; "pool->cache" -> "->cache".
+std::string perCpuObjectOf(StringRef Spelled) {
+  std::string S;
+  for (char C : Spelled)
+    if (!isspace((unsigned char)C) && C != '(' && C != ')')
+      S += C;
+  StringRef T(S);
+  T.consume_front("&");
+  size_t Arrow = T.rfind("->");
+  if (Arrow != StringRef::npos) {
+    StringRef Member = T.substr(Arrow + 2);
+    return ("->" + Member.take_while([](char C) { return isalnum((unsigned char)C) || C == '_'; }))
+        .str();
+  }
+  return T.take_while([](char C) { return isalnum((unsigned char)C) || C == '_'; }).str();
+}
+
+namespace {
+
+class AccessFinder : public RecursiveASTVisitor<AccessFinder> {
+public:
+  AccessFinder(ASTContext &Ctx) : Ctx(Ctx), SM(Ctx.getSourceManager()), LO(Ctx.getLangOpts()) {}
+  std::vector<PerCpuAccess> Accesses;
+
+  bool VisitStmt(Stmt *S) {
+    SourceLocation B = S->getBeginLoc(), E = S->getEndLoc();
+    if (!B.isMacroID() || !E.isMacroID())
+      return true;
+    SourceLocation Site, EndSite;
+    auto Names = spelledMacros(B, SM, LO, Site);
+    if (Names.empty() || BySite.count(Site.getRawEncoding()))
+      return true;
+    spelledMacros(E, SM, LO, EndSite);
+    if (EndSite != Site) // not the whole accessor: "this_cpu_ptr(&v)->next"
+      return true;
+    const ApiEntry *A = lookupApi(Names.front());
+    if (!A)
+      return true;
+    // The accessor's own internals (raw_cpu_ptr() inside __this_cpu_read())
+    // are not accesses, whether the accessor itself counts or not.
+    BySite[Site.getRawEncoding()] = ~size_t(0);
+    PerCpuAccess Acc;
+    switch (A->Effect) {
+    case ApiEffect::PERCPU_PTR:
+      Acc.Kind = PerCpuAccessKind::Pointer;
+      break;
+    case ApiEffect::PERCPU_CPU_PTR: // this CPU's only with smp_processor_id()
+      if (spelledArgument(SM, Site, 1).find("smp_processor_id") == std::string::npos)
+        return true;
+      Acc.Kind = PerCpuAccessKind::Pointer;
+      break;
+    case ApiEffect::PERCPU_RMW:
+      Acc.Kind = PerCpuAccessKind::Update;
+      break;
+    case ApiEffect::PERCPU_READ: { // a pointer read: the object it points to
+      const auto *Ex = dyn_cast<Expr>(S);
+      if (!Ex)
+        return true;
+      Acc.Kind = Ex->getType()->isPointerType() ? PerCpuAccessKind::Read
+                                                : PerCpuAccessKind::ValueRead;
+      break;
+    }
+    default:
+      return true;
+    }
+    Acc.Site = Site;
+    Acc.ValueUsed = valueUsed(S);
+    Acc.Api = Names.front().str();
+    Acc.Spelled = spelledArgument(SM, Site, A->Arg < 0 ? 0 : A->Arg);
+    Acc.Object = perCpuObjectOf(Acc.Spelled);
+    Acc.Written = Acc.Api + "(" + Acc.Spelled +
+                  (A->Effect == ApiEffect::PERCPU_CPU_PTR ? ", " + spelledArgument(SM, Site, 1) : "") +
+                  ")";
+    Acc.Root = S;
+    Acc.Var = writtenPerCpuVar(S);
+    if (Acc.Var)
+      Acc.Object = objectName(*Acc.Var, Acc.Spelled);
+    if (Acc.Object.empty())
+      return true;
+    BySite[Site.getRawEncoding()] = Accesses.size();
+    Accesses.push_back(std::move(Acc));
+    return true;
+  }
+
+  // Parents of the statement being visited, for valueUsed().
+  bool TraverseStmt(Stmt *S) {
+    if (!S)
+      return true;
+    Parents.push_back(S);
+    bool Ok = RecursiveASTVisitor::TraverseStmt(S);
+    Parents.pop_back();
+    return Ok;
+  }
+
+  bool VisitVarDecl(VarDecl *VD) {
+    if (VD->getInit() && VD->isLocalVarDecl())
+      Stores.push_back({VD, VD->getInit()});
+    return true;
+  }
+  bool VisitBinaryOperator(BinaryOperator *Op) {
+    if (Op->getOpcode() == BO_Assign)
+      if (const auto *R = dyn_cast<DeclRefExpr>(Op->getLHS()->IgnoreParenImpCasts()))
+        if (const auto *VD = dyn_cast<VarDecl>(R->getDecl()); VD && VD->isLocalVarDecl())
+          Stores.push_back({VD, Op->getRHS()});
+    return true;
+  }
+
+  // The locals the accessors' values are stored in.
+  void resolveLocals() {
+    for (auto [VD, Value] : Stores) {
+      const Expr *E = Value->IgnoreParenImpCasts();
+      SourceLocation Site, EndSite;
+      if (!E->getBeginLoc().isMacroID() || spelledMacros(E->getBeginLoc(), SM, LO, Site).empty())
+        continue;
+      spelledMacros(E->getEndLoc(), SM, LO, EndSite);
+      auto It = BySite.find(Site.getRawEncoding());
+      if (EndSite == Site && It != BySite.end() && It->second != ~size_t(0) &&
+          !Accesses[It->second].Local)
+        Accesses[It->second].Local = VD;
+    }
+  }
+
+private:
+  ASTContext &Ctx;
+  const SourceManager &SM;
+  const LangOptions &LO;
+  llvm::DenseMap<unsigned, size_t> BySite;
+  std::vector<const Stmt *> Parents;
+
+  // The value of S (being visited) is used: an operand, an initializer, a
+  // returned value or a condition; not a statement of its own.
+  bool valueUsed(const Stmt *S) const {
+    if (Parents.size() < 2 || !isa<Expr>(S))
+      return false;
+    const Stmt *P = Parents[Parents.size() - 2];
+    if (isa<Expr, ReturnStmt, DeclStmt>(P))
+      return true;
+    if (const auto *If = dyn_cast<IfStmt>(P))
+      return If->getCond() == S;
+    if (const auto *W = dyn_cast<WhileStmt>(P))
+      return W->getCond() == S;
+    if (const auto *Sw = dyn_cast<SwitchStmt>(P))
+      return Sw->getCond() == S;
+    return false;
+  }
+  std::vector<std::pair<const VarDecl *, const Expr *>> Stores;
+
+  // A per-CPU struct of this file is one resource (one lock converts it);
+  // the fields of a shared one (softnet_data of netdevice.h) are separate
+  // resources, converted one by one upstream: "softnet_data.xmit".
+  std::string objectName(const VarDecl &Var, StringRef Spelled) const {
+    std::string Name = Var.getName().str();
+    const auto *RT = Var.getType()->getAs<RecordType>();
+    if (!RT || SM.isInMainFile(SM.getExpansionLoc(RT->getDecl()->getLocation())))
+      return Name;
+    std::string Squeezed;
+    for (char C : Spelled)
+      if (!isspace((unsigned char)C) && C != '(' && C != ')' && C != '&')
+        Squeezed += C;
+    StringRef Rest = StringRef(Squeezed);
+    if (!Rest.consume_front(Name) || !Rest.consume_front("."))
+      return Name;
+    return Name + "." +
+           Rest.take_while([](char C) { return isalnum((unsigned char)C) || C == '_'; }).str();
+  }
+
+  // The DEFINE_PER_CPU variable the programmer wrote in the accessor's
+  // argument (not this_cpu_off of the accessor's own body).
+  const VarDecl *writtenPerCpuVar(const Stmt *S) const {
+    struct Finder : RecursiveASTVisitor<Finder> {
+      const SourceManager &SM;
+      const VarDecl *Found = nullptr;
+      Finder(const SourceManager &SM) : SM(SM) {}
+      bool VisitDeclRefExpr(DeclRefExpr *R) {
+        const auto *VD = dyn_cast<VarDecl>(R->getDecl());
+        if (VD && isPerCpuVariable(VD) && SM.isWrittenInMainFile(SM.getSpellingLoc(R->getLocation()))) {
+          Found = VD;
+          return false;
+        }
+        return true;
+      }
+    } F(SM);
+    F.TraverseStmt(const_cast<Stmt *>(S));
+    return F.Found;
+  }
+};
+
+} // namespace
+
+std::vector<PerCpuAccess> findPerCpuAccesses(const FunctionDecl *FD, ASTContext &Ctx) {
+  AccessFinder Finder(Ctx);
+  Finder.TraverseStmt(FD->getBody());
+  Finder.resolveLocals();
+  return std::move(Finder.Accesses);
+}
+
+} // namespace rtcheck

@@ -1,0 +1,60 @@
+//===- PerCpuAccess.h - where a function uses this CPU's data ----*- C++ -*-===//
+// The per-CPU accesses whose serialisation rt-percpu-bh asks about: a pointer
+// to this CPU's instance (this_cpu_ptr(), raw_cpu_ptr(), per_cpu_ptr(x,
+// smp_processor_id())), a non-atomic __this_cpu_*()/raw_cpu_*() update, or a
+// pointer read from a per-CPU slot (this_cpu_read(ipv4_tcp_sk)). Single
+// instruction this_cpu_*() operations on scalars are atomic against
+// preemption and are not accesses. Recognised by the macro spelled in the
+// function (kernel_api.def effects PERCPU_*), whatever the tree expands it to.
+#ifndef RTCHECK_CORE_PERCPUACCESS_H
+#define RTCHECK_CORE_PERCPUACCESS_H
+
+#include "clang/AST/Decl.h"
+#include "clang/Basic/SourceManager.h"
+#include <string>
+#include <vector>
+
+namespace rtcheck {
+
+enum class PerCpuAccessKind {
+  Pointer, ///< this_cpu_ptr(&v): this CPU's instance, then used
+  Update,  ///< __this_cpu_inc(v): a non-atomic read-modify-write or store
+  Read,    ///< this_cpu_read(v) of a pointer: the object it points to
+  /// __this_cpu_read(v) of a scalar: alone no problem, but it makes the
+  /// updates of v a counter whose value matters (a recursion limit).
+  ValueRead,
+};
+
+struct PerCpuAccess {
+  clang::SourceLocation Site; ///< where the accessor is written (file location)
+  PerCpuAccessKind Kind;
+  std::string Api;     ///< "this_cpu_ptr"
+  std::string Spelled; ///< its object argument as written: "&napi_alloc_cache.page"
+  std::string Written; ///< the whole access: "per_cpu_ptr(&v, smp_processor_id())"
+  /// What findings are grouped by: the per-CPU variable ("napi_alloc_cache")
+  /// or, for a __percpu struct member, "->member".
+  std::string Object;
+  /// The DEFINE_PER_CPU variable, when the object is one of the TU.
+  const clang::VarDecl *Var = nullptr;
+  /// The local the pointer or value is stored in ("nc = this_cpu_ptr(...)").
+  const clang::VarDecl *Local = nullptr;
+  /// The outermost statement of the accessor's expansion.
+  const clang::Stmt *Root = nullptr;
+  /// For updates: the result is used (__this_cpu_inc_return(v) > limit).
+  bool ValueUsed = false;
+  const std::string &text() const { return Written; }
+};
+
+/// The per-CPU accesses of a function body, in source order.
+std::vector<PerCpuAccess> findPerCpuAccesses(const clang::FunctionDecl *FD,
+                                             clang::ASTContext &Ctx);
+
+/// The object a per-CPU accessor's argument names: "&napi_alloc_cache.page"
+/// -> "napi_alloc_cache", "pool->cache" -> "->cache".
+std::string perCpuObjectOf(llvm::StringRef Spelled);
+
+/// A variable defined with DEFINE_PER_CPU*() (in the .data..percpu section).
+bool isPerCpuVariable(const clang::VarDecl *VD);
+
+} // namespace rtcheck
+#endif
