@@ -18,19 +18,32 @@
 /// made redundant by a local_bh_disable() around the same run
 /// (net/core/lwt_bpf.c, Linux 6.1) are reported as INFO.
 ///
+/// In patch mode, a section of a plain preempt_disable() that contains a
+/// run reported with the migrate_disable() advice, no per-CPU update, and
+/// whose every release on every path is a plain preempt_enable(), becomes
+/// migrate_disable()/migrate_enable(): no change on !PREEMPT_RT, where
+/// migrate_disable() disables preemption.  Sections with a per-CPU update,
+/// held on some paths only, entered by get_cpu*(), preempt_disable_notrace()
+/// or guard(preempt), under local_bh_disable(), nested, or that end in
+/// another function are left alone.
+///
 // Confidence: Moderate
 // Copyright: (C) 2026 The rtcheck authors.
 // URL: https://coccinelle.gitlabpages.inria.fr/website
 // Comments: Intraprocedural: a run reached through a local function
-//  (a wrapper that runs the program), a section entered in a caller or in
-//  a helper that returns with preemption disabled, and per-CPU updates made
-//  in a called function are left to the rtcheck Clang checker
-//  (rt-bpf-preempt).  Sections are paired by family (preempt_disable and
-//  get_cpu with preempt_enable and put_cpu), not by nesting count.  The
+//  (a wrapper that runs the program) and a section entered in a caller or
+//  in a helper that returns with preemption disabled are left to the
+//  rtcheck Clang checker (rt-bpf-preempt); per-CPU updates made in a
+//  function of the same file called in the section are followed (up to
+//  four calls deep, unless that function protects them with a preempt-off,
+//  irq-off or raw lock section of its own).  Sections are paired by family
+//  (preempt_disable and get_cpu with preempt_enable and put_cpu), not by
+//  nesting count: the patch mode leaves nested sections alone, and converts
+//  sections that share a release together or not at all.  The
 //  extent of a section, for its per-CPU updates, runs from its start to the
-//  last release reached after the run.  Functions Coccinelle cannot parse
-//  without the kernel headers (scoped_guard() blocks, BPF_CALL_n(...)) are
-//  not scanned.
+//  last release reached after the run, in source order.  Functions
+//  Coccinelle cannot parse without the kernel headers (scoped_guard()
+//  blocks, BPF_CALL_n(...)) are not scanned.
 // Options: --no-includes --include-headers
 // Requires: 1.1.0
 //
@@ -44,6 +57,7 @@
 
 virtual context
 virtual org
+virtual patch
 virtual report
 
 @initialize:python@
@@ -377,6 +391,31 @@ ends = {}
 # file -> [(line, col, function, what)] per-CPU updates.
 updates = {}
 decided = {}
+# (file, line, col) -> "atomic" (under a raw lock or irqs off on every
+# path), "pure", "bh" (pure, but BH is off too), "percpu", "some" (held on
+# some paths only), for the runs in a preempt-off section.
+run_class = {}
+
+# Sections of this file, paired by family along every path (for the patch
+# mode, and for the protection a called function gives its own per-CPU
+# updates): (file, line, col) of the acquire -> {"fn", "family", "name",
+# "ends": {(line, col, name) of the first release on each path}}.
+sections = {}
+# Acquires with a path to the end of the function that does not release.
+leaks = set()
+# Acquires with a path to another acquire of the family before a release.
+nested = set()
+# Releases reached from the function's entry, or from another release,
+# without an acquire of the family in between.
+unmatched = set()
+# (file, name) of the functions defined in the file, and every call:
+# (file, line, col, caller, callee).
+defs = set()
+calls = []
+writers_of = {}
+planned = {}
+# A chain of calls to a per-CPU update is followed this deep (as rtcheck).
+MAX_DEPTH = 4
 
 def key(el):
     return (el.file, int(el.line), int(el.column))
@@ -406,6 +445,80 @@ def add_update(pos, what):
     for el in pos:
         updates.setdefault(el.file, []).append(
             (int(el.line), int(el.column), el.current_element, what))
+
+def add_section(p0, pe, family, lock, unlock):
+    for el in p0:
+        s = sections.setdefault(key(el), {"fn": el.current_element,
+                                          "family": family, "name": lock,
+                                          "ends": set()})
+        for e in pe:
+            s["ends"].add((int(e.line), int(e.column), unlock))
+
+def add_def(pf, f):
+    for el in pf:
+        defs.add((el.file, f))
+
+def add_call(pc, f):
+    for el in pc:
+        calls.append((el.file, int(el.line), int(el.column),
+                      el.current_element, f))
+
+def extents(fname):
+    """{function: [(first line, last line)]} of the file's sections, in
+    source order: from the acquire to its last release (to the end of the
+    function when no release is seen)."""
+    out = {}
+    for (f, line, _), s in sections.items():
+        if f == fname:
+            last = max([e[0] for e in s["ends"]] or [1 << 30])
+            out.setdefault(s["fn"], []).append((line, last))
+    return out
+
+def writers(fname):
+    """{function: (description, depth)}: functions of the file that make a
+    non-atomic per-CPU update outside a preempt-off, irq-off or raw lock
+    section of their own, or call one (to MAX_DEPTH)."""
+    if fname in writers_of:
+        return writers_of[fname]
+    ext = extents(fname)
+
+    def protected(fn, line):
+        return any(a <= line <= b for a, b in ext.get(fn, ()))
+
+    w = {}
+    for line, col, fn, what in sorted(updates.get(fname, ())):
+        if (fname, fn) in defs and fn not in w and not protected(fn, line):
+            w[fn] = ("%s in %s() at line %d" % (what, fn, line), 1)
+    changed = True
+    while changed:
+        changed = False
+        for f, line, col, caller, callee in sorted(calls):
+            if (f != fname or caller == callee or caller in w
+                    or callee not in w or (fname, caller) not in defs
+                    or w[callee][1] >= MAX_DEPTH or protected(caller, line)):
+                continue
+            w[caller] = ("%s, called from %s() at line %d"
+                         % (w[callee][0], caller, line), w[callee][1] + 1)
+            changed = True
+    writers_of[fname] = w
+    return w
+
+def section_update(fname, fn, first, last):
+    """What in fn, between lines first and last, updates per-CPU data
+    non-atomically (itself, or in a function of the file it calls), with
+    its line; None if nothing does."""
+    upd = [u for u in updates.get(fname, ())
+           if u[2] == fn and first <= u[0] <= last]
+    if upd:
+        u = min(upd)
+        return u[3], u[0]
+    w = writers(fname)
+    via = [c for c in calls if c[0] == fname and c[3] == fn and c[4] != fn
+           and c[4] in w and first <= c[1] <= last]
+    if via:
+        c = min(via)
+        return w[c[4]][0] + ", called", c[1]
+    return None
 
 GUARD_FAMILY = {"preempt": "preempt", "preempt_notrace": "preempt",
                 "migrate": "migrate", "irq": "irq", "irqsave": "irq"}
@@ -461,28 +574,30 @@ def decide(fname):
             return fam in fams and (f, line, col, fam) not in escapes
 
         if must("raw") or must("irq"):
+            run_class[(f, line, col)] = "atomic"
             continue
         op = name + "()"
         if "preempt" in fams:
             l0, c0, what = min(fams["preempt"])
             end = ends.get((f, line, col, "preempt"), line)
-            upd = [u for u in updates.get(f, ())
-                   if u[2] == el.current_element and l0 <= u[0] <= max(end, line)]
+            upd = section_update(f, el.current_element, l0, max(end, line))
             msg = ("%s runs a BPF program with preemption disabled by %s "
                    "(line %d)" % (op, what, l0))
             if not must("preempt"):
+                run_class[(f, line, col)] = "some"
                 msg = "INFO: " + msg + (
                     " on some paths: on PREEMPT_RT a program only needs to "
                     "stay on its CPU, drop the non-preemptible mode and use "
                     "migrate_disable()/migrate_enable() on every path")
             elif upd:
-                u = min(upd)
+                run_class[(f, line, col)] = "percpu"
                 msg = "WARNING: " + msg + (
                     ", and the section also updates per-CPU data "
                     "non-atomically (%s at line %d): on PREEMPT_RT "
                     "migrate_disable() is not enough, protect the per-CPU "
-                    "data with a local_lock_t" % (u[3], u[0]))
+                    "data with a local_lock_t" % upd)
             else:
+                run_class[(f, line, col)] = "bh" if must("bh") else "pure"
                 msg = "WARNING: " + msg + (
                     ": on PREEMPT_RT a program only needs to stay on its "
                     "CPU, use migrate_disable()/migrate_enable() or "
@@ -516,6 +631,66 @@ def is_reported(p):
     return any((int(el.line), int(el.column)) in
                {(l, c) for l, c, _, _ in decide(el.file)} for el in p)
 
+def plan(fname):
+    """{(line, col)} of the preempt_disable() and preempt_enable() calls the
+    patch mode converts: the sections of plain preempt_disable() whose every
+    release, on every path, is a plain preempt_enable(), that contain a BPF
+    run reported with the pure message (and otherwise only runs under a raw
+    lock or with irqs off), and no per-CPU update.  Sections that share a
+    release are converted together or not at all."""
+    if fname in planned:
+        return planned[fname]
+    decide(fname)
+    runs_in = {}
+    for rk in runs:
+        if rk[0] == fname:
+            for l0, c0, _ in candidates.get(rk, {}).get("preempt", ()):
+                runs_in.setdefault((fname, l0, c0), set()).add(rk)
+    starts = [k for k, s in sections.items()
+              if k[0] == fname and s["family"] == "preempt"]
+    dead = source(fname).dead
+
+    def start_ok(k):
+        s = sections[k]
+        kinds = {run_class.get(r) for r in runs_in.get(k, ())}
+        last = max(e[0] for e in s["ends"])
+        return (s["name"] == "preempt_disable" and s["ends"]
+                and k not in leaks and k not in nested and k[1] not in dead
+                and "pure" in kinds and kinds <= {"pure", "atomic"}
+                and section_update(fname, s["fn"], k[1], last) is None)
+
+    def end_ok(e):
+        return e[2] == "preempt_enable" and (fname,) + e[:2] not in unmatched
+
+    # Union of the sections that share a release.
+    group = {k: k for k in starts}
+
+    def find(k):
+        while group[k] != k:
+            k = group[k]
+        return k
+
+    by_release = {}
+    for k in starts:
+        for e in sections[k]["ends"]:
+            by_release.setdefault(e[:2], []).append(k)
+    for ks in by_release.values():
+        for k in ks[1:]:
+            group[find(k)] = find(ks[0])
+    members = {}
+    for k in starts:
+        members.setdefault(find(k), []).append(k)
+    out = set()
+    for ks in members.values():
+        rel = {e for k in ks for e in sections[k]["ends"]}
+        if all(start_ok(k) for k in ks) and all(end_ok(e) for e in rel):
+            out |= {k[1:] for k in ks} | {e[:2] for e in rel}
+    planned[fname] = out
+    return out
+
+def converted(p):
+    return all((int(el.line), int(el.column)) in plan(el.file) for el in p)
+
 def org_report(pos, msg):
     coccilib.org.print_todo(pos, msg.replace("[", "@(").replace("]", ")"))
 
@@ -533,9 +708,18 @@ def clear_state():
     updates.clear()
     decided.clear()
     sources.clear()
+    run_class.clear()
+    sections.clear()
+    leaks.clear()
+    nested.clear()
+    unmatched.clear()
+    defs.clear()
+    del calls[:]
+    writers_of.clear()
+    planned.clear()
 
 // Every BPF run Coccinelle sees (the candidates' run@p must be one).
-@seen_run depends on context || org || report@
+@seen_run depends on context || org || report || patch@
 identifier run = {bpf_prog_run, __bpf_prog_run, bpf_prog_run_pin_on_cpu,
 		bpf_prog_run_save_cb, __bpf_prog_run_save_cb,
 		bpf_prog_run_clear_cb, bpf_prog_run_data_pointers,
@@ -556,7 +740,7 @@ position p : script:python() { reachable_on_rt(p) };
 
 run@p(...)
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << seen_run.p;
 run << seen_run.run;
 @@
@@ -565,7 +749,7 @@ add_run(p, run)
 
 // Non-atomic per-CPU updates: __this_cpu_*()/raw_cpu_*() and stores
 // through a pointer taken with this_cpu_ptr()/get_cpu_ptr().
-@rmw depends on context || org || report@
+@rmw depends on context || org || report || patch@
 identifier op = {__this_cpu_write, __this_cpu_add, __this_cpu_sub,
 		__this_cpu_inc, __this_cpu_dec, __this_cpu_and,
 		__this_cpu_or, __this_cpu_xchg, __this_cpu_cmpxchg,
@@ -580,14 +764,14 @@ position pr;
 
 op@pr(...)
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 pr << rmw.pr;
 op << rmw.op;
 @@
 
 add_update(pr, op + "()")
 
-@pdecl depends on context || org || report@
+@pdecl depends on context || org || report || patch@
 identifier fn;
 identifier pm = {this_cpu_ptr, raw_cpu_ptr, get_cpu_ptr};
 type T;
@@ -616,7 +800,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 pw << pdecl.pw;
 P << pdecl.P;
 fld << pdecl.fld;
@@ -624,7 +808,7 @@ fld << pdecl.fld;
 
 add_update(pw, "a store to %s->%s" % (P, fld))
 
-@passign depends on context || org || report@
+@passign depends on context || org || report || patch@
 identifier fn;
 identifier pm = {this_cpu_ptr, raw_cpu_ptr, get_cpu_ptr};
 idexpression P;
@@ -652,7 +836,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 pw << passign.pw;
 P << passign.P;
 fld << passign.fld;
@@ -660,7 +844,7 @@ fld << passign.fld;
 
 add_update(pw, "a store to %s->%s" % (P, fld))
 
-@pdirect depends on context || org || report@
+@pdirect depends on context || org || report || patch@
 identifier pm = {this_cpu_ptr, raw_cpu_ptr, get_cpu_ptr};
 identifier fld;
 expression V, X;
@@ -676,15 +860,253 @@ position pw;
   pm(X)->fld@pw--
 )
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 pw << pdirect.pw;
 fld << pdirect.fld;
 @@
 
 add_update(pw, "a store to this CPU's ->" + fld)
 
+// Functions of the file and their calls: a section is not pure when a
+// function of the file called in it updates per-CPU data outside a section
+// of its own (followed through the file's functions, as rtcheck does).
+@fdef depends on (context || org || report || patch) && seen_run@
+identifier f;
+position pf;
+@@
+
+f@pf(...) { ... }
+
+@script:python depends on context || org || report || patch@
+f << fdef.f;
+pf << fdef.pf;
+@@
+
+add_def(pf, f)
+
+// (=~ "^": spatch 1.1.1 does not let a script rule inherit an identifier
+// with no constraint, or with a script constraint, in this position.)
+@fcall depends on (context || org || report || patch) && seen_run@
+identifier f =~ "^";
+position pc;
+@@
+
+f@pc(...)
+
+@script:python depends on context || org || report || patch@
+f << fcall.f;
+pc << fcall.pc;
+@@
+
+add_call(pc, f)
+
+// Preempt-off sections along every path: each acquire and the first release after
+// it on each path.
+@s_preempt depends on (context || org || report || patch) && seen_run exists@
+identifier fn;
+identifier lock = {preempt_disable, preempt_disable_notrace, get_cpu,
+		get_cpu_ptr, get_cpu_var};
+identifier unlock = {preempt_enable, preempt_enable_notrace,
+		preempt_enable_no_resched,
+		preempt_enable_no_resched_notrace,
+		sched_preempt_enable_no_resched, put_cpu, put_cpu_ptr,
+		put_cpu_var};
+position p0, pe;
+@@
+
+fn(...) {
+  ... when any
+  lock@p0(...)
+  ... when != unlock(...)
+      when any
+  unlock@pe(...)
+  ... when any
+}
+
+@script:python depends on context || org || report || patch@
+p0 << s_preempt.p0;
+pe << s_preempt.pe;
+lock << s_preempt.lock;
+unlock << s_preempt.unlock;
+@@
+
+add_section(p0, pe, "preempt", lock, unlock)
+
+// Raw lock sections along every path: each acquire and the first release after
+// it on each path.
+@s_raw depends on (context || org || report || patch) && seen_run exists@
+identifier fn;
+identifier lock = {raw_spin_lock, raw_spin_lock_nested,
+		raw_spin_lock_nest_lock, raw_spin_lock_irq,
+		raw_spin_lock_irqsave, raw_spin_lock_irqsave_nested,
+		raw_spin_lock_bh, raw_read_lock, raw_write_lock,
+		arch_spin_lock, bit_spin_lock, hlist_bl_lock};
+identifier unlock = {raw_spin_unlock, raw_spin_unlock_irq,
+		raw_spin_unlock_irqrestore, raw_spin_unlock_bh,
+		raw_read_unlock, raw_write_unlock, arch_spin_unlock,
+		bit_spin_unlock, __bit_spin_unlock, hlist_bl_unlock};
+position p0, pe;
+@@
+
+fn(...) {
+  ... when any
+  lock@p0(...)
+  ... when != unlock(...)
+      when any
+  unlock@pe(...)
+  ... when any
+}
+
+@script:python depends on context || org || report || patch@
+p0 << s_raw.p0;
+pe << s_raw.pe;
+lock << s_raw.lock;
+unlock << s_raw.unlock;
+@@
+
+add_section(p0, pe, "raw", lock, unlock)
+
+// Irq-off sections along every path: each acquire and the first release after
+// it on each path.
+@s_irq depends on (context || org || report || patch) && seen_run exists@
+identifier fn;
+identifier lock = {local_irq_disable, local_irq_save, raw_local_irq_disable,
+		raw_local_irq_save, hard_irq_disable};
+identifier unlock = {local_irq_enable, local_irq_restore, raw_local_irq_enable,
+		raw_local_irq_restore};
+position p0, pe;
+@@
+
+fn(...) {
+  ... when any
+  lock@p0(...)
+  ... when != unlock(...)
+      when any
+  unlock@pe(...)
+  ... when any
+}
+
+@script:python depends on context || org || report || patch@
+p0 << s_irq.p0;
+pe << s_irq.pe;
+lock << s_irq.lock;
+unlock << s_irq.unlock;
+@@
+
+add_section(p0, pe, "irq", lock, unlock)
+
+// Patch mode: the preempt-off sections that the conversion would leave
+// unbalanced.  An acquire with a path to the function's end that releases
+// nothing (the section ends in a caller) ...
+@leak_preempt depends on patch && seen_run exists@
+identifier fn;
+identifier lock = {preempt_disable, preempt_disable_notrace, get_cpu,
+		get_cpu_ptr, get_cpu_var};
+identifier unlock = {preempt_enable, preempt_enable_notrace,
+		preempt_enable_no_resched,
+		preempt_enable_no_resched_notrace,
+		sched_preempt_enable_no_resched, put_cpu, put_cpu_ptr,
+		put_cpu_var};
+position p0;
+@@
+
+fn(...) {
+  ... when any
+  lock@p0(...)
+  ... when != unlock(...)
+}
+
+@script:python depends on patch@
+p0 << leak_preempt.p0;
+@@
+
+leaks.update(key(el) for el in p0)
+
+// ... an acquire followed by another before a release (nested sections are
+// paired by family here, not by count) ...
+@nest_preempt depends on patch && seen_run exists@
+identifier fn;
+identifier lock = {preempt_disable, preempt_disable_notrace, get_cpu,
+		get_cpu_ptr, get_cpu_var};
+identifier unlock = {preempt_enable, preempt_enable_notrace,
+		preempt_enable_no_resched,
+		preempt_enable_no_resched_notrace,
+		sched_preempt_enable_no_resched, put_cpu, put_cpu_ptr,
+		put_cpu_var};
+position p0;
+@@
+
+fn(...) {
+  ... when any
+  lock@p0(...)
+  ... when != unlock(...)
+      when any
+  lock(...)
+  ... when any
+}
+
+@script:python depends on patch@
+p0 << nest_preempt.p0;
+@@
+
+nested.update(key(el) for el in p0)
+
+// ... and a release reached from the entry, or from another release,
+// without an acquire (it ends a section entered in a caller).
+@u1_preempt depends on patch && seen_run exists@
+identifier fn;
+identifier lock = {preempt_disable, preempt_disable_notrace, get_cpu,
+		get_cpu_ptr, get_cpu_var};
+identifier unlock = {preempt_enable, preempt_enable_notrace,
+		preempt_enable_no_resched,
+		preempt_enable_no_resched_notrace,
+		sched_preempt_enable_no_resched, put_cpu, put_cpu_ptr,
+		put_cpu_var};
+position pe;
+@@
+
+fn(...) {
+  ... when != lock(...)
+      when any
+  unlock@pe(...)
+  ... when any
+}
+
+@script:python depends on patch@
+pe << u1_preempt.pe;
+@@
+
+unmatched.update(key(el) for el in pe)
+
+@u2_preempt depends on patch && seen_run exists@
+identifier fn;
+identifier lock = {preempt_disable, preempt_disable_notrace, get_cpu,
+		get_cpu_ptr, get_cpu_var};
+identifier unlock = {preempt_enable, preempt_enable_notrace,
+		preempt_enable_no_resched,
+		preempt_enable_no_resched_notrace,
+		sched_preempt_enable_no_resched, put_cpu, put_cpu_ptr,
+		put_cpu_var};
+position pe;
+@@
+
+fn(...) {
+  ... when any
+  unlock(...)
+  ... when != lock(...)
+      when any
+  unlock@pe(...)
+  ... when any
+}
+
+@script:python depends on patch@
+pe << u2_preempt.pe;
+@@
+
+unmatched.update(key(el) for el in pe)
+
 // preempt: preempt_disable, preempt_disable_notrace, get_cpu, get_cpu_ptr, get_cpu_var ... preempt_enable, preempt_enable_notrace, preempt_enable_no_resched, preempt_enable_no_resched_notrace, sched_preempt_enable_no_resched, put_cpu, put_cpu_ptr, put_cpu_var
-@c_preempt depends on context || org || report exists@
+@c_preempt depends on context || org || report || patch exists@
 identifier fn;
 identifier lock = {preempt_disable, preempt_disable_notrace, get_cpu,
 		get_cpu_ptr, get_cpu_var};
@@ -713,7 +1135,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p0 << c_preempt.p0;
 p << c_preempt.p;
 lock << c_preempt.lock;
@@ -722,7 +1144,7 @@ lock << c_preempt.lock;
 add_candidate(p, p0, "preempt", lock + "()")
 
 // Where the section ends after the run (its extent, for per-CPU updates).
-@x_preempt depends on context || org || report exists@
+@x_preempt depends on context || org || report || patch exists@
 identifier c_preempt.fn;
 position c_preempt.p;
 identifier unlock = {preempt_enable, preempt_enable_notrace,
@@ -742,7 +1164,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << c_preempt.p;
 pe << x_preempt.pe;
 @@
@@ -750,7 +1172,7 @@ pe << x_preempt.pe;
 add_end(p, pe, "preempt")
 
 // A path from the entry, or from a release, reaches the run outside.
-@e1_preempt depends on context || org || report exists@
+@e1_preempt depends on context || org || report || patch exists@
 identifier c_preempt.fn;
 position c_preempt.p;
 identifier lock = {preempt_disable, preempt_disable_notrace, get_cpu,
@@ -770,13 +1192,13 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << e1_preempt.q;
 @@
 
 add_escape(p, "preempt")
 
-@e2_preempt depends on context || org || report exists@
+@e2_preempt depends on context || org || report || patch exists@
 identifier c_preempt.fn;
 position c_preempt.p;
 identifier lock = {preempt_disable, preempt_disable_notrace, get_cpu,
@@ -805,14 +1227,14 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << e2_preempt.q;
 @@
 
 add_escape(p, "preempt")
 
 // raw: raw_spin_lock, raw_spin_lock_nested, raw_spin_lock_nest_lock, raw_spin_lock_irq, raw_spin_lock_irqsave, raw_spin_lock_irqsave_nested, raw_spin_lock_bh, raw_read_lock, raw_write_lock, arch_spin_lock, bit_spin_lock, hlist_bl_lock ... raw_spin_unlock, raw_spin_unlock_irq, raw_spin_unlock_irqrestore, raw_spin_unlock_bh, raw_read_unlock, raw_write_unlock, arch_spin_unlock, bit_spin_unlock, __bit_spin_unlock, hlist_bl_unlock
-@c_raw depends on context || org || report exists@
+@c_raw depends on context || org || report || patch exists@
 identifier fn;
 identifier lock = {raw_spin_lock, raw_spin_lock_nested,
 		raw_spin_lock_nest_lock, raw_spin_lock_irq,
@@ -843,7 +1265,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p0 << c_raw.p0;
 p << c_raw.p;
 lock << c_raw.lock;
@@ -852,7 +1274,7 @@ lock << c_raw.lock;
 add_candidate(p, p0, "raw", lock + "()")
 
 // Where the section ends after the run (its extent, for per-CPU updates).
-@x_raw depends on context || org || report exists@
+@x_raw depends on context || org || report || patch exists@
 identifier c_raw.fn;
 position c_raw.p;
 identifier unlock = {raw_spin_unlock, raw_spin_unlock_irq,
@@ -871,7 +1293,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << c_raw.p;
 pe << x_raw.pe;
 @@
@@ -879,7 +1301,7 @@ pe << x_raw.pe;
 add_end(p, pe, "raw")
 
 // A path from the entry, or from a release, reaches the run outside.
-@e1_raw depends on context || org || report exists@
+@e1_raw depends on context || org || report || patch exists@
 identifier c_raw.fn;
 position c_raw.p;
 identifier lock = {raw_spin_lock, raw_spin_lock_nested,
@@ -902,13 +1324,13 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << e1_raw.q;
 @@
 
 add_escape(p, "raw")
 
-@e2_raw depends on context || org || report exists@
+@e2_raw depends on context || org || report || patch exists@
 identifier c_raw.fn;
 position c_raw.p;
 identifier lock = {raw_spin_lock, raw_spin_lock_nested,
@@ -939,14 +1361,14 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << e2_raw.q;
 @@
 
 add_escape(p, "raw")
 
 // irq: local_irq_disable, local_irq_save, raw_local_irq_disable, raw_local_irq_save, hard_irq_disable ... local_irq_enable, local_irq_restore, raw_local_irq_enable, raw_local_irq_restore
-@c_irq depends on context || org || report exists@
+@c_irq depends on context || org || report || patch exists@
 identifier fn;
 identifier lock = {local_irq_disable, local_irq_save, raw_local_irq_disable,
 		raw_local_irq_save, hard_irq_disable};
@@ -972,7 +1394,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p0 << c_irq.p0;
 p << c_irq.p;
 lock << c_irq.lock;
@@ -981,7 +1403,7 @@ lock << c_irq.lock;
 add_candidate(p, p0, "irq", lock + "()")
 
 // Where the section ends after the run (its extent, for per-CPU updates).
-@x_irq depends on context || org || report exists@
+@x_irq depends on context || org || report || patch exists@
 identifier c_irq.fn;
 position c_irq.p;
 identifier unlock = {local_irq_enable, local_irq_restore, raw_local_irq_enable,
@@ -998,7 +1420,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << c_irq.p;
 pe << x_irq.pe;
 @@
@@ -1006,7 +1428,7 @@ pe << x_irq.pe;
 add_end(p, pe, "irq")
 
 // A path from the entry, or from a release, reaches the run outside.
-@e1_irq depends on context || org || report exists@
+@e1_irq depends on context || org || report || patch exists@
 identifier c_irq.fn;
 position c_irq.p;
 identifier lock = {local_irq_disable, local_irq_save, raw_local_irq_disable,
@@ -1026,13 +1448,13 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << e1_irq.q;
 @@
 
 add_escape(p, "irq")
 
-@e2_irq depends on context || org || report exists@
+@e2_irq depends on context || org || report || patch exists@
 identifier c_irq.fn;
 position c_irq.p;
 identifier lock = {local_irq_disable, local_irq_save, raw_local_irq_disable,
@@ -1058,14 +1480,14 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << e2_irq.q;
 @@
 
 add_escape(p, "irq")
 
 // migrate: migrate_disable ... migrate_enable
-@c_migrate depends on context || org || report exists@
+@c_migrate depends on context || org || report || patch exists@
 identifier fn;
 identifier lock = {migrate_disable};
 identifier unlock = {migrate_enable};
@@ -1089,7 +1511,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p0 << c_migrate.p0;
 p << c_migrate.p;
 lock << c_migrate.lock;
@@ -1098,7 +1520,7 @@ lock << c_migrate.lock;
 add_candidate(p, p0, "migrate", lock + "()")
 
 // Where the section ends after the run (its extent, for per-CPU updates).
-@x_migrate depends on context || org || report exists@
+@x_migrate depends on context || org || report || patch exists@
 identifier c_migrate.fn;
 position c_migrate.p;
 identifier unlock = {migrate_enable};
@@ -1114,7 +1536,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << c_migrate.p;
 pe << x_migrate.pe;
 @@
@@ -1122,7 +1544,7 @@ pe << x_migrate.pe;
 add_end(p, pe, "migrate")
 
 // A path from the entry, or from a release, reaches the run outside.
-@e1_migrate depends on context || org || report exists@
+@e1_migrate depends on context || org || report || patch exists@
 identifier c_migrate.fn;
 position c_migrate.p;
 identifier lock = {migrate_disable};
@@ -1141,13 +1563,13 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << e1_migrate.q;
 @@
 
 add_escape(p, "migrate")
 
-@e2_migrate depends on context || org || report exists@
+@e2_migrate depends on context || org || report || patch exists@
 identifier c_migrate.fn;
 position c_migrate.p;
 identifier lock = {migrate_disable};
@@ -1171,14 +1593,14 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << e2_migrate.q;
 @@
 
 add_escape(p, "migrate")
 
 // bh: local_bh_disable ... local_bh_enable
-@c_bh depends on context || org || report exists@
+@c_bh depends on context || org || report || patch exists@
 identifier fn;
 identifier lock = {local_bh_disable};
 identifier unlock = {local_bh_enable};
@@ -1202,7 +1624,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p0 << c_bh.p0;
 p << c_bh.p;
 lock << c_bh.lock;
@@ -1211,7 +1633,7 @@ lock << c_bh.lock;
 add_candidate(p, p0, "bh", lock + "()")
 
 // Where the section ends after the run (its extent, for per-CPU updates).
-@x_bh depends on context || org || report exists@
+@x_bh depends on context || org || report || patch exists@
 identifier c_bh.fn;
 position c_bh.p;
 identifier unlock = {local_bh_enable};
@@ -1227,7 +1649,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << c_bh.p;
 pe << x_bh.pe;
 @@
@@ -1235,7 +1657,7 @@ pe << x_bh.pe;
 add_end(p, pe, "bh")
 
 // A path from the entry, or from a release, reaches the run outside.
-@e1_bh depends on context || org || report exists@
+@e1_bh depends on context || org || report || patch exists@
 identifier c_bh.fn;
 position c_bh.p;
 identifier lock = {local_bh_disable};
@@ -1254,13 +1676,13 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << e1_bh.q;
 @@
 
 add_escape(p, "bh")
 
-@e2_bh depends on context || org || report exists@
+@e2_bh depends on context || org || report || patch exists@
 identifier c_bh.fn;
 position c_bh.p;
 identifier lock = {local_bh_disable};
@@ -1284,7 +1706,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p << e2_bh.q;
 @@
 
@@ -1292,7 +1714,7 @@ add_escape(p, "bh")
 
 // guard(preempt)(), guard(raw_spinlock*)(...), guard(irq*)(), guard(migrate)():
 // to the end of the enclosing block (checked by add_guard_candidate).
-@cg depends on context || org || report exists@
+@cg depends on context || org || report || patch exists@
 identifier fn;
 identifier G = {irq, irqsave, migrate, preempt, preempt_notrace,
 		raw_spinlock, raw_spinlock_bh, raw_spinlock_irq,
@@ -1316,7 +1738,7 @@ fn(...) {
   ... when any
 }
 
-@script:python depends on context || org || report@
+@script:python depends on context || org || report || patch@
 p0 << cg.p0;
 p << cg.p;
 G << cg.G;
@@ -1332,6 +1754,26 @@ position p : script:python() { is_reported(p) };
 * f@p(...)
 
 @script:python depends on context@
+@@
+
+clear_state()
+
+// The conversion: one rule, so that every position still refers to the
+// unmodified file.
+@depends on patch@
+position pd : script:python() { converted(pd) };
+position pe : script:python() { converted(pe) };
+@@
+
+(
+- preempt_disable@pd()
++ migrate_disable()
+|
+- preempt_enable@pe()
++ migrate_enable()
+)
+
+@script:python depends on patch@
 @@
 
 clear_state()

@@ -15,7 +15,17 @@ and once through `make coccicheck ... MODE=report M=.../net/ipv6` on the 6.1
 tree. The script's API lists are checked against include/rtcheck/kernel_api.def,
 and its findings against rtcheck's on the fixtures and the real files: every
 difference is one the rule's doc explains.
+
+Patch mode (`-D patch`, the pure-section conversion) runs on every fixture: the
+diff, applied to a copy, must give the Clang fix's expected result (the
+`.c.fixed` beside the fixture) except in the functions PATCH_DIFFERENCES names,
+where the script keeps the original text; a second run on the patched text must
+change nothing. It runs on built-in snippets of the sections it must refuse, on
+the real files (no change where rtcheck has no auto fix), and through
+`make coccicheck ... MODE=patch`: on the 6.1 net/ipv6 (seg6_local.c's section
+updates per-CPU data: no patch) and on copies of the fixtures.
 """
+import difflib
 import glob
 import json
 import os
@@ -390,3 +400,391 @@ def test_agrees_with_clang_on_real_file(version, rel):
     assert cocci <= {l for l, _ in clang}, f"cocci only: {cocci}"
     only_clang = {fn for l, fn in clang if l not in cocci}
     assert only_clang == REAL_DIFFERENCES.get((version, rel), set())
+    # The conversions: the lines rtcheck's auto fixes change, and the patch
+    # mode's (none on these files: seg6_local.c updates per-CPU data, lwt_bpf.c
+    # runs under migrate_disable(), test_run.c's section is a get_cpu()).
+    findings = json.loads(proc.stdout)["findings"]
+    clang_fixed = set()
+    for f in findings:
+        if f["fix"]["kind"] == "auto":
+            clang_fixed |= changed_lines(f["fix"]["diff"])
+    assert changed_lines(spatch_patch(rel, cwd=src)) == clang_fixed
+
+
+# ------------------------------------------------------------- patch mode
+
+def spatch_patch(path, cwd=None):
+    """Patch mode on one file: the unified diff spatch prints (maybe empty)."""
+    return run_spatch(path, "patch", cwd)
+
+
+def changed_lines(diff):
+    """Line numbers, in the original file, that a unified diff removes."""
+    out, old = set(), None
+    for l in diff.splitlines():
+        m = re.match(r"^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@", l)
+        if m:
+            old = int(m[1])
+        elif old is None or l.startswith(("---", "+++")):
+            continue
+        elif l.startswith("-"):
+            out.add(old)
+            old += 1
+        elif l.startswith(" "):
+            old += 1
+    return out
+
+
+def apply_diff(diff, target):
+    """Apply one file's unified diff to target (GNU patch, strict)."""
+    if not diff.strip():
+        return
+    res = subprocess.run(["patch", "--batch", "--forward", "--silent",
+                          "--no-backup-if-mismatch", "--fuzz=0", target],
+                         input=diff, capture_output=True, text=True)
+    assert res.returncode == 0, f"patch failed on {target}:\n{res.stdout}{res.stderr}\n{diff}"
+
+
+def read_lines(path):
+    with open(path) as f:
+        return f.read().split("\n")
+
+
+def function_range(lines, name):
+    """1-based (first, last) lines of the definition of name."""
+    for i, l in enumerate(lines, 1):
+        if re.match(r"^[A-Za-z_][^;(]*\b%s\(" % re.escape(name), l):
+            for j in range(i, len(lines) + 1):
+                if lines[j - 1] == "}":
+                    return i, j
+    raise AssertionError(f"no definition of {name}()")
+
+
+# Fixtures where the script's patch cannot be the Clang fix (.c.fixed): the
+# functions whose section rtcheck converts and the script keeps, and why
+# (docs/rules/rt-bpf-preempt.md, "Coccinelle patch mode"). Everywhere else the
+# two agree to the byte.
+PATCH_DIFFERENCES = {
+    "wrappers.c": {
+        "fixture_wrapper_under_preempt":
+            "the run is in fixture_run_prog(), a runner of the file",
+        "fixture_deep_wrapper_under_preempt":
+            "the run is two calls down (fixture_run_twice_removed(), fixture_run_prog())",
+        "fixture_pinned_wrapper_under_preempt":
+            "fixture_run_pinned() runs the program under its own migrate_disable()",
+        "fixture_caller_of_reported":
+            "fixture_run_preempt_off() runs the program (under its own section, "
+            "which both convert)",
+        "fixture_ops_under_preempt":
+            "a call through ops->run, which the file sets to fixture_run_prog()",
+    },
+}
+
+
+def expected_patch(path):
+    """The text the patch mode must give for a fixture: its .c.fixed, but
+    the original text in the functions PATCH_DIFFERENCES names."""
+    orig, fixed = read_lines(path), read_lines(path + ".fixed")
+    assert len(orig) == len(fixed), \
+        f"{path}.fixed does not keep the lines of {path}: update expected_patch()"
+    want = list(fixed)
+    for name, why in PATCH_DIFFERENCES.get(os.path.basename(path), {}).items():
+        a, b = function_range(orig, name)
+        assert orig[a - 1:b] != fixed[a - 1:b], \
+            f"stale PATCH_DIFFERENCES entry: rtcheck does not convert {name}() ({why})"
+        want[a - 1:b] = orig[a - 1:b]
+    return "\n".join(want)
+
+
+_patched = {}
+
+
+def patched_fixture(path, tmp_path):
+    """(diff, patched text) of the patch mode on a copy of the fixture."""
+    if path not in _patched:
+        name = os.path.basename(path)
+        work = tmp_path / "patched"
+        work.mkdir()
+        shutil.copy(path, work / name)
+        diff = spatch_patch(name, cwd=str(work))
+        apply_diff(diff, str(work / name))
+        _patched[path] = (diff, (work / name).read_text())
+    return _patched[path]
+
+
+def fixed_fixtures():
+    """Fixtures whose .c.fixed changes something (the others are all refusals)."""
+    out = []
+    for p in fixture_files():
+        f = p.values[0]
+        if f and os.path.exists(f + ".fixed") and read_lines(f) != read_lines(f + ".fixed"):
+            out.append(p)
+    return out or [pytest.param(None, id="no-fixed-fixtures")]
+
+
+@pytest.mark.parametrize("path", fixture_files())
+def test_patch_matches_clang_fix(path, tmp_path):
+    """Patch mode on a copy of the fixture gives the .c.fixed (the Clang fix's
+    expected result), except where PATCH_DIFFERENCES says why it cannot."""
+    if path is None:
+        pytest.fail(f"no fixtures in {os.path.relpath(FIXTURE_DIR, REPO)}")
+    assert os.path.exists(path + ".fixed"), f"{path}.fixed is missing"
+    diff, got = patched_fixture(path, tmp_path)
+    want = expected_patch(path)
+    assert "bpf_prog_run_pin_on_cpu" not in "".join(
+        l for l in diff.splitlines(True) if l.startswith("+")), diff
+    if got != want:
+        delta = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
+                                             "expected", "patch mode"))
+        pytest.fail(f"{os.path.basename(path)}: patch mode differs from the expected "
+                    f"result:\n{delta}")
+
+
+@pytest.mark.parametrize("path", fixed_fixtures())
+def test_patch_is_idempotent(path, tmp_path):
+    """A second patch-mode run on the patched fixture changes nothing, and the
+    report loses exactly the runs of the converted sections."""
+    if path is None:
+        pytest.fail("no fixture has a .c.fixed that converts something")
+    diff, text = patched_fixture(path, tmp_path)
+    changed = changed_lines(diff)
+    assert changed, f"{os.path.basename(path)}: patch mode converted nothing"
+    again = tmp_path / "again"
+    again.mkdir()
+    name = os.path.basename(path)
+    (again / name).write_text(text)
+    assert spatch_patch(name, cwd=str(again)).strip() == ""
+    before = spatch_report(path)
+    after = spatch_report(str(again / name), cwd=str(again))
+    start = lambda msg: int(re.search(r"\(line (\d+)\)", msg)[1])
+    assert sorted(after) == sorted(r for r in before if start(r[2]) not in changed)
+
+
+# Sections the patch mode must refuse (or may convert), one per function.
+PATCH_SNIPPET = """
+    u32 exact(struct bpf_prog *p, void *ctx)
+    {
+    	u32 ret;
+
+    	preempt_disable();
+    	ret = bpf_prog_run(p, ctx);
+    	preempt_enable();
+    	return ret;
+    }
+
+    /* Two sections share the release and both are pure. */
+    u32 shared_pure(struct bpf_prog *prog, void *ctx, int x)
+    {
+    	u32 ret = 0;
+
+    	if (x) {
+    		preempt_disable();
+    		ret = bpf_prog_run(prog, ctx);
+    	} else {
+    		preempt_disable();
+    		ret = bpf_prog_run(prog, ctx);
+    	}
+    	preempt_enable();
+    	return ret;
+    }
+
+    /* The other section sharing the release runs no program. */
+    u32 shared_other(struct bpf_prog *prog, void *ctx, int x)
+    {
+    	u32 ret = 0;
+
+    	if (x) {
+    		preempt_disable();
+    		ret = bpf_prog_run(prog, ctx);
+    	} else {
+    		preempt_disable();
+    		ret = x;
+    	}
+    	preempt_enable();
+    	return ret;
+    }
+
+    /* One path returns with preemption disabled. */
+    u32 leaks(struct bpf_prog *prog, void *ctx, int x)
+    {
+    	u32 ret;
+
+    	preempt_disable();
+    	ret = bpf_prog_run(prog, ctx);
+    	if (x)
+    		return ret;
+    	preempt_enable();
+    	return ret;
+    }
+
+    u32 nested(struct bpf_prog *prog, void *ctx)
+    {
+    	u32 ret;
+
+    	preempt_disable();
+    	preempt_disable();
+    	ret = bpf_prog_run(prog, ctx);
+    	preempt_enable();
+    	preempt_enable();
+    	return ret;
+    }
+
+    /* The release also ends a section of the caller (the goto path). */
+    u32 unmatched(struct bpf_prog *prog, void *ctx, int x)
+    {
+    	u32 ret = 0;
+
+    	if (x)
+    		goto out;
+    	preempt_disable();
+    	ret = bpf_prog_run(prog, ctx);
+    out:
+    	preempt_enable();
+    	return ret;
+    }
+
+    u32 no_resched_exit(struct bpf_prog *prog, void *ctx, int x)
+    {
+    	u32 ret;
+
+    	preempt_disable();
+    	ret = bpf_prog_run(prog, ctx);
+    	if (x) {
+    		preempt_enable_no_resched();
+    		return ret;
+    	}
+    	preempt_enable();
+    	return ret;
+    }
+
+    static void count(void)
+    {
+    	__this_cpu_inc(hits);
+    }
+
+    static void count_indirect(void)
+    {
+    	count();
+    }
+
+    /* A per-CPU update two calls down. */
+    u32 callee_update(struct bpf_prog *prog, void *ctx)
+    {
+    	u32 ret;
+
+    	preempt_disable();
+    	count_indirect();
+    	ret = bpf_prog_run(prog, ctx);
+    	preempt_enable();
+    	return ret;
+    }
+
+    u32 get_cpu_section(struct bpf_prog *prog, void *ctx, int *cpu)
+    {
+    	u32 ret;
+
+    	*cpu = get_cpu();
+    	ret = bpf_prog_run(prog, ctx);
+    	put_cpu();
+    	return ret;
+    }
+
+    u32 guarded(struct bpf_prog *prog, void *ctx)
+    {
+    	guard(preempt)();
+    	return bpf_prog_run(prog, ctx);
+    }
+"""
+PATCH_SNIPPET_CONVERTED = {"exact", "shared_pure"}
+
+
+def test_patch_refusals(tmp_path):
+    """Exactly the sections that can be converted whole are."""
+    path = tmp_path / "refusals.c"
+    path.write_text(textwrap.dedent(PATCH_SNIPPET).lstrip("\n"))
+    lines = read_lines(str(path))
+    diff = spatch_patch(path.name, cwd=str(tmp_path))
+    got = set()
+    for n in changed_lines(diff):
+        got |= {f for f in re.findall(r"^u32 (\w+)\(", "\n".join(lines), re.M)
+                if function_range(lines, f)[0] <= n <= function_range(lines, f)[1]}
+    assert got == PATCH_SNIPPET_CONVERTED, diff
+    apply_diff(diff, str(path))
+    text = path.read_text()
+    assert "bpf_prog_run_pin_on_cpu" not in text
+    # The exact three-statement form keeps its shape, with migrate_*().
+    assert ("\tmigrate_disable();\n\tret = bpf_prog_run(p, ctx);\n\tmigrate_enable();\n"
+            in text), text
+
+
+def coccicheck(src, build, mode, mdir):
+    """`make coccicheck COCCI=... MODE=mode M=mdir`: its output."""
+    require_spatch()
+    cmd = ["make", "-C", src, f"O={build}", "coccicheck", f"COCCI={COCCI}",
+           f"MODE={mode}", f"M={mdir}"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+    assert res.returncode == 0, f"{' '.join(cmd)} failed:\n{res.stdout}{res.stderr}"
+    assert "coccicheck failed" not in res.stdout, res.stdout
+    assert "Traceback" not in res.stdout + res.stderr, res.stdout + res.stderr
+    # run_cmd_parmap echoes the spatch command it runs.
+    assert re.search(r"spatch -D %s .*--cocci-file %s" % (mode, re.escape(COCCI)),
+                     res.stdout), res.stdout
+    return res.stdout
+
+
+def coccicheck_diffs(out):
+    """{absolute path: its diff} in the output of coccicheck MODE=patch."""
+    diffs, cur = {}, None
+    for l in out.splitlines(True):
+        m = re.match(r"^diff -u -p a/(\S+) b/", l)
+        if m:
+            cur = "/" + m[1] if not m[1].startswith("/") else m[1]
+            diffs[cur] = ""
+        elif cur and (l.startswith(("---", "+++", "@@", " ", "-", "+")) or l == "\n"):
+            diffs[cur] += l
+        else:
+            cur = None
+    return diffs
+
+
+def test_coccicheck_patch_net_ipv6(src_61, build_61):
+    """MODE=patch through kbuild on 6.1 net/ipv6, the directory of the only
+    BPF run under a preempt_disable() of the same function in 6.1:
+    seg6_local.c input_action_end_bpf() also stores to the per-CPU
+    seg6_bpf_srh_states, so nothing may be patched."""
+    out = coccicheck(src_61, build_61, "patch", os.path.join(src_61, "net", "ipv6"))
+    assert not re.search(r"^(diff|---|\+\+\+) ", out, re.M), f"unexpected patch:\n{out}"
+
+
+def test_coccicheck_patch_fixtures(src_61, build_61, tmp_path):
+    """MODE=patch through kbuild on copies of the fixtures (M= outside the
+    tree): the diffs it prints apply and give the expected results."""
+    for f in glob.glob(os.path.join(FIXTURE_DIR, "*.c")):
+        shutil.copy(f, tmp_path / os.path.basename(f))
+    diffs = coccicheck_diffs(coccicheck(src_61, build_61, "patch", str(tmp_path)))
+    want_changed = {os.path.basename(p.values[0]) for p in fixed_fixtures()}
+    assert {os.path.basename(d) for d in diffs} == want_changed, sorted(diffs)
+    for d, text in diffs.items():
+        assert os.path.dirname(d) == str(tmp_path), d
+        apply_diff(text, d)
+    for f in glob.glob(os.path.join(FIXTURE_DIR, "*.c")):
+        got = (tmp_path / os.path.basename(f)).read_text()
+        assert got == expected_patch(f), os.path.basename(f)
+
+
+def test_doc_lists_patch_differences():
+    """The rule doc has the patch mode, and every known patch difference has
+    its row, with a reason, in the cocci-vs-clang table."""
+    with open(os.path.join(REPO, "docs", "rules", f"{RULE}.md")) as f:
+        doc = f.read()
+    m = re.search(r"^## Coccinelle twin\n(.*?)(?=^## |\Z)", doc, re.M | re.S)
+    assert m, f"docs/rules/{RULE}.md has no '## Coccinelle twin' section"
+    assert re.search(r"^### Coccinelle patch mode$", m[1], re.M), "no patch mode paragraph"
+    rows = [[c.strip() for c in l.strip("|").split("|")]
+            for l in m[1].splitlines() if l.startswith("| ")]
+    for fixture, functions in PATCH_DIFFERENCES.items():
+        for fn in functions:
+            row = [r for r in rows if r[0] == fixture and f"`{fn}()`" in r[1]]
+            assert row, f"the doc's comparison table has no row for {fixture} {fn}()"
+            assert "auto" in row[0][2] and row[0][-1], \
+                f"{fixture} {fn}(): the row must say rtcheck converts it, and why cocci does not"
