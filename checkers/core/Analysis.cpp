@@ -29,7 +29,7 @@ TuFacts::TuFacts(ASTContext &Ctx, const RtDeadRegions &Dead)
     : Ctx(Ctx), SM(Ctx.getSourceManager()) {
   auto Add = [&](const FunctionDecl *FD, bool InMainFile) {
     Index[FD->getCanonicalDecl()] = Functions.size();
-    Functions.push_back({FD, functionName(FD), InMainFile, buildRtCfg(FD, Ctx, Dead, InMainFile), {}, {}, {}, {}, {}});
+    Functions.push_back({FD, functionName(FD), InMainFile, buildRtCfg(FD, Ctx, Dead, InMainFile), {}, {}, {}, {}, {}, {}});
   };
   // The file's own functions. BPF_CALL_x() and friends define functions
   // through macros: what counts is where the definition was expanded.

@@ -49,6 +49,8 @@ struct FunctionFacts {
   std::vector<ContextState> StateBefore;  ///< per call, the context it runs in
   /// per per-CPU access (Cfg.Accesses), the context it runs in
   std::vector<ContextState> AccessStateBefore;
+  /// per access, per use of its pointer (PerCpuAccess::Uses), the context
+  std::vector<std::vector<ContextState>> UseStateBefore;
   std::vector<HeldContext> EntryContexts; ///< given by registrations (request_irq ...)
   FunctionEffect Effect;
   std::vector<SleepSite> MaySleep;

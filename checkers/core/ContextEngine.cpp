@@ -134,8 +134,11 @@ std::optional<ContextKind> leaves(ApiEffect E) {
 }
 
 std::optional<ContextKind> trylockKind(ApiEffect E) {
-  return E == ApiEffect::RAW_TRYLOCK ? std::optional<ContextKind>(ContextKind::RawLock)
-                                     : std::nullopt;
+  if (E == ApiEffect::RAW_TRYLOCK)
+    return ContextKind::RawLock;
+  if (E == ApiEffect::RT_TRYLOCK)
+    return ContextKind::RtLock;
+  return std::nullopt;
 }
 
 // Removes the innermost context of Kind, preferring the same lock; false if
@@ -241,6 +244,9 @@ public:
     if (Record) {
       F.StateBefore.assign(F.calls().size(), ContextState());
       F.AccessStateBefore.assign(F.accesses().size(), Entry);
+      F.UseStateBefore.assign(F.accesses().size(), {});
+      for (size_t I = 0; I < F.accesses().size(); ++I)
+        F.UseStateBefore[I].assign(F.accesses()[I].Uses.size(), Entry);
     }
     if (!F.Cfg.Graph) { // no CFG: every call runs in the entry context
       if (Record)
@@ -275,7 +281,7 @@ public:
           continue;
         ContextState Out = S;
         if (Try && Index == (OnFalseEdge ? 1u : 0u))
-          enter(Out, *Try, ContextKind::RawLock, nullptr);
+          enter(Out, *Try, *trylockKind(apiOf(*Try)->Effect), nullptr);
         std::optional<ContextState> &Dest = In[T->getBlockID()];
         if (!Dest) {
           Dest = std::move(Out);
@@ -300,6 +306,10 @@ private:
   TuFacts &TU;
   FunctionFacts &F;
   const SourceManager &SM;
+
+  const ApiEntry *apiOf(const CallExpr &C) const {
+    return lookupApi(F.calls()[F.Cfg.CallIndex.lookup(&C)].ApiName);
+  }
 
   void enter(ContextState &S, const CallExpr &C, ContextKind Kind, const ApiEntry *A) {
     unsigned Index = F.Cfg.CallIndex.lookup(&C);
@@ -375,6 +385,10 @@ private:
         auto A = F.Cfg.AccessAt.find(St->getStmt());
         if (A != F.Cfg.AccessAt.end())
           F.AccessStateBefore[A->second] = S;
+        auto U = F.Cfg.UseAt.find(St->getStmt());
+        if (U != F.Cfg.UseAt.end())
+          for (auto [I, J] : U->second)
+            F.UseStateBefore[I][J] = S;
       }
       const auto *C = dyn_cast<CallExpr>(St->getStmt());
       if (!C)

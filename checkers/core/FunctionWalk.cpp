@@ -175,6 +175,30 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
               F.GuardVars[C] = VD;
     }
   }
+  // Then the uses of the placed accesses' pointers, by their reference.
+  llvm::DenseMap<const Stmt *, llvm::SmallVector<std::pair<unsigned, unsigned>, 1>> UseRefs;
+  for (auto [Orig, Index] : Placed) {
+    F.Accesses[Index].Uses.clear();
+    for (unsigned J = 0; J < Accesses[Orig].Uses.size(); ++J)
+      UseRefs[Accesses[Orig].Uses[J].Ref].push_back({Index, J});
+  }
+  if (!UseRefs.empty())
+    for (const CFGBlock *B : G) {
+      if (!F.Reached.test(B->getBlockID()))
+        continue;
+      for (const CFGElement &E : *B) {
+        auto S = E.getAs<CFGStmt>();
+        auto It = S ? UseRefs.find(S->getStmt()) : UseRefs.end();
+        if (It == UseRefs.end())
+          continue;
+        for (auto [Index, J] : It->second) {
+          auto Orig = llvm::find_if(Placed, [&](auto P) { return P.second == Index; });
+          F.UseAt[S->getStmt()].push_back({Index, (unsigned)F.Accesses[Index].Uses.size()});
+          F.Accesses[Index].Uses.push_back(Accesses[Orig->first].Uses[J]);
+        }
+        UseRefs.erase(It);
+      }
+    }
   pickRepresentatives(F.Calls, SM);
   return F;
 }

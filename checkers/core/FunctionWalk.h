@@ -35,6 +35,9 @@ struct FunctionCfg {
   /// state before that statement.
   std::vector<PerCpuAccess> Accesses;
   llvm::DenseMap<const clang::Stmt *, unsigned> AccessAt;
+  /// The uses of each access's pointer (Accesses[I].Uses[J]) by the
+  /// reference they are evaluated at: {I, J}.
+  llvm::DenseMap<const clang::Stmt *, llvm::SmallVector<std::pair<unsigned, unsigned>, 1>> UseAt;
 
   bool takesEdge(const clang::CFGBlock &From, unsigned SuccIndex) const {
     if (From.succ_size() != 2)

@@ -90,8 +90,12 @@ public:
                   ")";
     Acc.Root = S;
     Acc.Var = writtenPerCpuVar(S);
-    if (Acc.Var)
+    if (Acc.Var) {
       Acc.Object = objectName(*Acc.Var, Acc.Spelled);
+      const auto *RT = Acc.Var->getType()->getAs<RecordType>();
+      Acc.FieldsAreObjects =
+          RT && !SM.isInMainFile(SM.getExpansionLoc(RT->getDecl()->getLocation()));
+    }
     if (Acc.Object.empty())
       return true;
     BySite[Site.getRawEncoding()] = Accesses.size();
@@ -122,6 +126,45 @@ public:
     return true;
   }
 
+  bool VisitDeclRefExpr(DeclRefExpr *R) {
+    // sizeof(p->x) and typeof() in macros do not touch the data.
+    if (R->isNonOdrUse() == NOUR_Unevaluated)
+      return true;
+    if (const auto *VD = dyn_cast<VarDecl>(R->getDecl()); VD && VD->isLocalVarDecl())
+      Refs.push_back({R, ancestors()});
+    return true;
+  }
+
+  // The uses of the locals, in source order.
+  void resolveUses() {
+    for (auto &[R, Up] : Refs) {
+      const Stmt *P = Up.empty() ? nullptr : Up[0];
+      PerCpuUse U{R, SM.getFileLoc(R->getLocation()), "", nullptr};
+      if (const auto *Op = dyn_cast_or_null<BinaryOperator>(P);
+          Op && Op->isAssignmentOp() && Op->getLHS()->IgnoreParenImpCasts() == R)
+        continue; // the local gets a new value
+      if (const auto *M = dyn_cast_or_null<MemberExpr>(P)) {
+        // sp->diff of an anonymous union member is sp-><union>.diff.
+        for (size_t I = 0; I < Up.size() && U.Member.empty(); ++I)
+          if (const auto *Inner = dyn_cast<MemberExpr>(Up[I]); Inner && (I == 0 || !Inner->isArrow()))
+            U.Member = Inner->getMemberDecl()->getName().str();
+        (void)M;
+        U.Kind = fieldUse(Up);
+      }
+      if (const auto *C = dyn_cast_or_null<CallExpr>(P); C && C->getCallee() != R)
+        U.ArgOf = C;
+      // The use belongs to the nearest access before it that stores to the
+      // local ("nc = this_cpu_ptr(&a)" in one branch, "&b" in the other).
+      PerCpuAccess *Owner = nullptr;
+      for (PerCpuAccess &A : Accesses)
+        if (A.Local == R->getDecl() && SM.isBeforeInTranslationUnit(A.Site, U.Loc) &&
+            (!Owner || SM.isBeforeInTranslationUnit(Owner->Site, A.Site)))
+          Owner = &A;
+      if (Owner)
+        Owner->Uses.push_back(U);
+    }
+  }
+
   // The locals the accessors' values are stored in.
   void resolveLocals() {
     for (auto [VD, Value] : Stores) {
@@ -143,6 +186,49 @@ private:
   const LangOptions &LO;
   llvm::DenseMap<unsigned, size_t> BySite;
   std::vector<const Stmt *> Parents;
+  std::vector<std::pair<const DeclRefExpr *, llvm::SmallVector<const Stmt *, 4>>> Refs;
+
+  // The ancestors of the statement being visited, innermost first, through
+  // casts and parens; a few are enough to tell how a field is used.
+  llvm::SmallVector<const Stmt *, 4> ancestors() const {
+    llvm::SmallVector<const Stmt *, 4> Up;
+    for (size_t I = Parents.size() - 1; I-- > 0 && Up.size() < 4;)
+      if (!isa<ImplicitCastExpr, ParenExpr>(Parents[I]))
+        Up.push_back(Parents[I]);
+    return Up;
+  }
+
+  // "sd->a.b = x", "sd->n++", "&sd->q", "sd->v[i]", or a read; Up[0] is the
+  // member expression on the local, further '.' members are the same field.
+  PerCpuUseKind fieldUse(llvm::ArrayRef<const Stmt *> Up) const {
+    size_t I = 0;
+    while (I + 1 < Up.size() && isa<MemberExpr>(Up[I + 1]) && !cast<MemberExpr>(Up[I + 1])->isArrow())
+      ++I;
+    if (I + 1 >= Up.size())
+      return PerCpuUseKind::Read;
+    const Stmt *Field = Up[I], *Q = Up[I + 1];
+    auto Is = [&](const Expr *E) { return E && E->IgnoreParenImpCasts() == Field; };
+    if (const auto *U = dyn_cast<UnaryOperator>(Q)) {
+      if (U->isIncrementDecrementOp())
+        return PerCpuUseKind::Count;
+      if (U->getOpcode() == UO_AddrOf) {
+        // list_empty(&sd->poll_list) only looks.
+        const auto *C = I + 2 < Up.size() ? dyn_cast<CallExpr>(Up[I + 2]) : nullptr;
+        if (C && hasEffect(spellCall(C, SM, LO).ApiName, ApiEffect::PEEK))
+          return PerCpuUseKind::Read;
+        return PerCpuUseKind::Address;
+      }
+    }
+    if (const auto *C = dyn_cast<CompoundAssignOperator>(Q); C && Is(C->getLHS()))
+      return PerCpuUseKind::Count;
+    if (const auto *B = dyn_cast<BinaryOperator>(Q); B && B->isAssignmentOp() && Is(B->getLHS()))
+      return PerCpuUseKind::Write;
+    if (const auto *A = dyn_cast<ArraySubscriptExpr>(Q); A && Is(A->getBase()))
+      return PerCpuUseKind::Address;
+    if (isa<MemberExpr>(Q)) // sd->list->next: through a pointer field
+      return PerCpuUseKind::Read;
+    return PerCpuUseKind::Read;
+  }
 
   // The value of S (being visited) is used: an operand, an initializer, a
   // returned value or a condition; not a statement of its own.
@@ -208,6 +294,7 @@ std::vector<PerCpuAccess> findPerCpuAccesses(const FunctionDecl *FD, ASTContext 
   AccessFinder Finder(Ctx);
   Finder.TraverseStmt(FD->getBody());
   Finder.resolveLocals();
+  Finder.resolveUses();
   return std::move(Finder.Accesses);
 }
 

@@ -10,6 +10,7 @@
 #define RTCHECK_CORE_PERCPUACCESS_H
 
 #include "clang/AST/Decl.h"
+#include "clang/AST/Expr.h"
 #include "clang/Basic/SourceManager.h"
 #include <string>
 #include <vector>
@@ -23,6 +24,25 @@ enum class PerCpuAccessKind {
   /// __this_cpu_read(v) of a scalar: alone no problem, but it makes the
   /// updates of v a counter whose value matters (a recursion limit).
   ValueRead,
+};
+
+/// How a use of the pointer touches the data.
+enum class PerCpuUseKind {
+  Whole,   ///< the pointer itself goes somewhere (an argument, a return)
+  Read,    ///< a field is read: "if (sd->completion_queue)"
+  Write,   ///< a field is assigned
+  Count,   ///< a field is incremented or added to: "sd->time_squeeze++"
+  Address, ///< a field's address is taken or it is indexed: "&sd->process_queue"
+};
+
+/// A use of the local an access's pointer is stored in: "sd->process_queue".
+struct PerCpuUse {
+  const clang::DeclRefExpr *Ref;
+  clang::SourceLocation Loc; ///< file location
+  std::string Member;        ///< "process_queue" for sd->process_queue, or empty
+  /// The call the pointer itself is an argument of ("flush(sd)"), or null.
+  const clang::CallExpr *ArgOf = nullptr;
+  PerCpuUseKind Kind = PerCpuUseKind::Whole;
 };
 
 struct PerCpuAccess {
@@ -42,6 +62,12 @@ struct PerCpuAccess {
   const clang::Stmt *Root = nullptr;
   /// For updates: the result is used (__this_cpu_inc_return(v) > limit).
   bool ValueUsed = false;
+  /// The variable is a struct of a header (softnet_data): its fields are
+  /// separate resources, named "softnet_data.process_queue".
+  bool FieldsAreObjects = false;
+  /// Uses of Local after the access (only those an RT kernel reaches, once
+  /// the function's CFG is built).
+  std::vector<PerCpuUse> Uses;
   const std::string &text() const { return Written; }
 };
 

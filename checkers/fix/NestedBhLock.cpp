@@ -97,20 +97,9 @@ bool regionOf(const NestedBhSite &Site, Region &R, std::string &Why) {
   unsigned Last = InDecl ? 0 : First;
   bool Used = !InDecl;
   if (const VarDecl *Local = Site.Access->Local) {
-    struct Uses : RecursiveASTVisitor<Uses> {
-      const VarDecl *V;
-      std::vector<const DeclRefExpr *> Found;
-      bool VisitDeclRefExpr(DeclRefExpr *E) {
-        if (E->getDecl() == V)
-          Found.push_back(E);
-        return true;
-      }
-    } U;
-    U.V = Local;
-    U.TraverseStmt(const_cast<Stmt *>(Body));
-    for (const DeclRefExpr *E : U.Found) {
+    for (const PerCpuUse &Use : Site.Access->Uses) {
       const CompoundStmt *UseBlock = nullptr;
-      const Stmt *Child = childOf(PM, E, UseBlock);
+      const Stmt *Child = childOf(PM, Use.Ref, UseBlock);
       // A use in a nested block counts as its enclosing statement of Block.
       while (Child && UseBlock != Block)
         Child = childOf(PM, UseBlock, UseBlock);

@@ -1,22 +1,23 @@
 //===- PercpuBh.cpp - rt-percpu-bh ----------------------------------------===//
-// Per-CPU data whose only serialisation is disabled BH: an access (this_cpu_ptr(),
-// a __this_cpu_*() update, a pointer read with this_cpu_read()) inside a
-// local_bh_disable()/spin_lock_bh()/rcu_read_lock_bh() section, in a function
-// that runs in softirq context (NAPI poll, timer, tasklet, a netfilter hook,
-// an ndo_start_xmit(), an in_softirq() assertion), or in a function of the TU
-// called there. On PREEMPT_RT such sections are preemptible and serialised
-// only by the per-CPU BH lock, which upstream made optional (Linux 6.18): each
-// resource needs its own local_lock_t taken with local_lock_nested_bh().
-// One finding per per-CPU object, with every BH-only access as a note.
+// Per-CPU data whose only serialisation is disabled BH: a use (this_cpu_ptr()
+// and the pointer it gives, a __this_cpu_*() update, a pointer read with
+// this_cpu_read()) inside a local_bh_disable()/spin_lock_bh()/
+// rcu_read_lock_bh() section, in a function that runs in softirq context
+// (NAPI poll, timer, tasklet, netfilter hook, BPF helper, an in_softirq()
+// assertion), or in a function of the TU called there. On PREEMPT_RT such
+// sections are preemptible and serialised only by the per-CPU BH lock, which
+// upstream made optional (Linux 6.18): each resource needs its own
+// local_lock_t taken with local_lock_nested_bh(). One finding per per-CPU
+// object, with every BH-only use as a note.
 // Docs: docs/rules/rt-percpu-bh.md
 #include "core/Analysis.h"
 #include "core/ContextEngine.h"
 #include "core/KernelApi.h"
+#include "core/PerCpuPoints.h"
 #include "fix/NestedBhLock.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringSet.h"
 #include <map>
-#include <set>
 
 using namespace clang;
 
@@ -33,7 +34,7 @@ enum class Serialised {
   Protected, ///< a lock, or truly atomic (another rule's concern)
 };
 
-// What serialises an access or call made in state S; Bh is the BH context.
+// What serialises a use or a call made in state S; Bh is the BH context.
 Serialised serialisation(const ContextState &S, const HeldContext *&Bh) {
   Bh = nullptr;
   bool Protected = false;
@@ -60,55 +61,47 @@ std::string bhPhrase(const HeldContext &H) {
                             : " disables BH");
 }
 
-// One access of an object, reached with only BH disabled.
+// "softnet_data.xmit" -> "softnet_data": what a local_lock of the variable covers.
+StringRef baseObject(StringRef Object) { return Object.take_until([](char C) { return C == '.'; }); }
+
+// A point reached with only BH disabled, and how.
 struct BhSite {
-  const FunctionFacts *F;
-  const PerCpuAccess *Access;
-  std::vector<ChainStep> Chain; ///< from the BH entry to the access
+  PerCpuPoint Point;
+  std::vector<ChainStep> Chain; ///< from the BH entry to the point
   std::string Why;              ///< what disables BH
 };
 
-// An access with no serialisation of its own, and the calls down to it.
-struct FreeAccess {
-  const FunctionFacts *F;
-  const PerCpuAccess *Access;
+// A point with no serialisation of its own, and the calls down to it.
+struct FreePoint {
+  PerCpuPoint Point;
   std::vector<ChainStep> Calls;
 };
 
 class PercpuBh : public Rule {
 public:
   void check(const TuFacts &TU, FindingSink &Out) override {
-    Objects.clear();
-    ReadObjects.clear();
-    for (const FunctionFacts &F : TU.Functions)
-      for (const PerCpuAccess &A : F.accesses())
-        if (A.Kind == PerCpuAccessKind::ValueRead)
-          ReadObjects.insert(A.Object);
-    findLockedObjects(TU);
-    findCommonBhLocks(TU);
-    findFreeAccesses(TU);
+    collect(TU);
     for (const FunctionFacts &F : TU.Functions) {
       if (!F.InMainFile)
         continue;
-      for (size_t I = 0; I < F.accesses().size(); ++I) {
+      for (const PerCpuPoint &P : Points[&F]) {
         const HeldContext *Bh;
-        const PerCpuAccess &A = F.accesses()[I];
-        if (serialisation(F.AccessStateBefore[I], Bh) == Serialised::BhOnly && !locks(F, A) &&
-            !heldAtEveryUse(A, *Bh))
-          add(A, {&F, &A, entryChain(F, *Bh), bhPhrase(*Bh)});
+        if (serialisation(*P.State, Bh) == Serialised::BhOnly && !locks(F, P.Object) &&
+            !heldAtEveryUse(P.Object, *Bh) && !lockOfTheObject(P, *Bh))
+          add({P, entryChain(F, *Bh), bhPhrase(*Bh)});
       }
       for (size_t I = 0; I < F.calls().size(); ++I) {
         const HeldContext *Bh;
         if (serialisation(F.StateBefore[I], Bh) != Serialised::BhOnly)
           continue;
         for (const FunctionFacts *Callee : TU.callees(F.calls()[I]))
-          for (const FreeAccess &Free : FreeAccesses[Callee]) {
-            if (Callee == &F || locks(F, *Free.Access))
+          for (const FreePoint &Free : Callee == &F ? NoPoints : FreePoints[Callee]) {
+            if (locks(F, Free.Point.Object))
               continue;
-            BhSite S{Free.F, Free.Access, entryChain(F, *Bh), bhPhrase(*Bh)};
+            BhSite S{Free.Point, entryChain(F, *Bh), bhPhrase(*Bh)};
             S.Chain.push_back({F.calls()[I].Site, F.Name, "calls " + Callee->Name + "()"});
             S.Chain.insert(S.Chain.end(), Free.Calls.begin(), Free.Calls.end());
-            add(*Free.Access, std::move(S));
+            add(std::move(S));
           }
       }
     }
@@ -118,100 +111,88 @@ public:
   }
 
 private:
+  llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuPoint>> Points;
   llvm::MapVector<std::string, std::vector<BhSite>, std::map<std::string, unsigned>> Objects;
-  llvm::DenseMap<const FunctionFacts *, std::vector<FreeAccess>> FreeAccesses;
+  llvm::DenseMap<const FunctionFacts *, std::vector<FreePoint>> FreePoints;
+  const std::vector<FreePoint> NoPoints;
   llvm::DenseMap<const FunctionFacts *, llvm::StringSet<>> Locked;
-  llvm::StringSet<> ReadObjects; ///< objects whose value the TU reads
-
-  // Blind updates of a statistics counter (__this_cpu_inc(stats) whose
-  // value nothing here reads) lose at worst a count: not reported, nor are
-  // plain value reads alone. A pointer to the data, a pointer read from it,
-  // or a counter whose value is read back (a recursion limit) are.
-  bool mattersOnRt(StringRef Object, const std::vector<BhSite> &Sites) const {
-    for (const BhSite &S : Sites)
-      switch (S.Access->Kind) {
-      case PerCpuAccessKind::Pointer:
-      case PerCpuAccessKind::Read:
-        return true;
-      case PerCpuAccessKind::Update:
-        if (S.Access->ValueUsed || ReadObjects.count(Object))
-          return true;
-        break;
-      case PerCpuAccessKind::ValueRead:
-        break;
-      }
-    return false;
-  }
-  /// Per object, the spin_lock_bh() locks held at every access of the TU.
+  llvm::StringSet<> ReadObjects; ///< objects whose value the TU reads back
+  /// Per object, the spin_lock_bh() locks held at every point of the TU.
   std::map<std::string, std::vector<std::string>> CommonBhLocks;
 
-  void findCommonBhLocks(const TuFacts &TU) {
+  void collect(const TuFacts &TU) {
+    Points.clear(), Objects.clear(), FreePoints.clear(), Locked.clear(), ReadObjects.clear();
     CommonBhLocks.clear();
-    std::set<std::string> Seen;
-    for (const FunctionFacts &F : TU.Functions)
-      for (size_t I = 0; F.InMainFile && I < F.accesses().size(); ++I) {
+    Points = perCpuPoints(TU);
+    for (auto &[F, List] : Points)
+      for (const PerCpuPoint &P : List) {
+        if (P.Access->Kind == PerCpuAccessKind::ValueRead)
+          ReadObjects.insert(P.Object);
         std::vector<std::string> Keys;
-        for (const HeldContext &H : F.AccessStateBefore[I].Held)
+        for (const HeldContext &H : P.State->Held)
           if (H.Must && H.DisablesBh && !H.Key.empty())
             Keys.push_back(H.Key);
-        const std::string &Object = F.accesses()[I].Object;
-        std::vector<std::string> &Common = CommonBhLocks[Object];
-        if (Seen.insert(Object).second)
-          Common = Keys;
-        else
-          llvm::erase_if(Common, [&](const std::string &K) { return !llvm::is_contained(Keys, K); });
+        auto [It, New] = CommonBhLocks.insert({P.Object, Keys});
+        if (!New)
+          llvm::erase_if(It->second, [&](const std::string &K) { return !llvm::is_contained(Keys, K); });
       }
+    findLockedObjects(TU);
+    findFreePoints(TU);
   }
 
-  // spin_lock_bh(&l) serialises an object when l is held at all its uses.
-  bool heldAtEveryUse(const PerCpuAccess &A, const HeldContext &Bh) const {
-    auto It = CommonBhLocks.find(A.Object);
+  // spin_lock_bh(&ul->lock) with ul = raw_cpu_ptr(&rt_uncached_list): the
+  // per-CPU object carries the lock that serialises it.
+  static bool lockOfTheObject(const PerCpuPoint &P, const HeldContext &Bh) {
+    if (!Bh.DisablesBh || !P.Access->Local)
+      return false;
+    StringRef Root = StringRef(Bh.Key).ltrim("&( ").take_while(
+        [](char C) { return isalnum((unsigned char)C) || C == '_'; });
+    return Root == P.Access->Local->getName();
+  }
+
+  // spin_lock_bh(&l) serialises an object when l is held at all its points.
+  bool heldAtEveryUse(StringRef Object, const HeldContext &Bh) const {
+    auto It = CommonBhLocks.find(Object.str());
     return Bh.DisablesBh && It != CommonBhLocks.end() && llvm::is_contained(It->second, Bh.Key);
   }
 
-  static std::vector<ChainStep> entryChain(const FunctionFacts &F, const HeldContext &Bh) {
-    std::vector<ChainStep> Chain = Bh.Origin;
-    Chain.push_back({Bh.Begin, Bh.FromEntry ? "" : F.Name, bhPhrase(Bh)});
-    return Chain;
-  }
-
-  void add(const PerCpuAccess &A, BhSite S) {
-    std::vector<BhSite> &Sites = Objects[A.Object];
-    for (const BhSite &O : Sites)
-      if (O.Access->Site == A.Site)
-        return;
-    Sites.push_back(std::move(S));
-  }
-
   // Objects whose local_lock_t a function takes ("local_lock_nested_bh(
-  // &napi_alloc_cache.bh_lock)"): their accesses there are serialised by it,
-  // whether the pointer was taken before the lock or after.
+  // &napi_alloc_cache.bh_lock)") or asserts held (lockdep_assert_held(
+  // &srh_state->bh_lock), srh_state from this_cpu_ptr(&seg6_bpf_srh_states)):
+  // their uses there are serialised by it, the pointer taken before or after.
   void findLockedObjects(const TuFacts &TU) {
-    Locked.clear();
     for (const FunctionFacts &F : TU.Functions)
-      for (const SpelledCall &C : F.calls())
-        if (hasEffect(C.ApiName, ApiEffect::LOCAL_LOCK))
-          Locked[&F].insert(perCpuObjectOf(spelledArgument(TU.SM, C.Site, 0)));
+      for (const SpelledCall &C : F.calls()) {
+        const ApiEntry *A = lookupApi(C.ApiName);
+        if (!C.Representative || !A ||
+            (A->Effect != ApiEffect::LOCAL_LOCK && A->Effect != ApiEffect::LOCK_HELD))
+          continue;
+        std::string Arg = spelledArgument(TU.SM, C.Site, A->Arg);
+        std::string Object = perCpuObjectOf(Arg);
+        StringRef Root = StringRef(Arg).ltrim("&( ").take_while(
+            [](char Ch) { return isalnum((unsigned char)Ch) || Ch == '_'; });
+        for (const PerCpuAccess &Acc : F.accesses())
+          if (Acc.Local && Root == Acc.Local->getName())
+            Object = baseObject(Acc.Object).str();
+        Locked[&F].insert(Object);
+      }
   }
 
-  bool locks(const FunctionFacts &F, const PerCpuAccess &A) const {
+  bool locks(const FunctionFacts &F, StringRef Object) const {
     auto It = Locked.find(&F);
-    return It != Locked.end() && It->second.count(A.Object);
+    return It != Locked.end() && (It->second.count(Object) || It->second.count(baseObject(Object)));
   }
 
-  // Accesses made without any serialisation in a function that has no entry
-  // context: its callers decide. Through calls made in no context, to a
-  // bounded depth.
-  void findFreeAccesses(const TuFacts &TU) {
-    FreeAccesses.clear();
-    for (const FunctionFacts &F : TU.Functions) {
-      if (!F.InMainFile || !F.EntryContexts.empty())
+  // Points with no serialisation in a function that has no entry context:
+  // its callers decide. Through calls made in no context, to a bounded depth.
+  void findFreePoints(const TuFacts &TU) {
+    for (auto &[F, List] : Points) {
+      if (!F->EntryContexts.empty())
         continue;
-      for (size_t I = 0; I < F.accesses().size(); ++I) {
+      for (const PerCpuPoint &P : List) {
         const HeldContext *Bh;
-        if (serialisation(F.AccessStateBefore[I], Bh) == Serialised::Nothing &&
-            !locks(F, F.accesses()[I]))
-          FreeAccesses[&F].push_back({&F, &F.accesses()[I], {}});
+        if (serialisation(*P.State, Bh) == Serialised::Nothing && !locks(*F, P.Object))
+          FreePoints[F].push_back({P, {}});
       }
     }
     for (size_t Round = 0; Round < MaxDepth; ++Round) {
@@ -227,15 +208,17 @@ private:
           for (const FunctionFacts *Callee : TU.callees(F.calls()[I])) {
             if (Callee == &F)
               continue;
-            for (const FreeAccess &Inner : std::vector<FreeAccess>(FreeAccesses[Callee])) {
-              std::vector<FreeAccess> &Mine = FreeAccesses[&F];
-              if (Inner.Calls.size() + 1 > MaxDepth || locks(F, *Inner.Access) ||
-                  llvm::any_of(Mine, [&](const FreeAccess &O) { return O.Access == Inner.Access; }))
+            for (const FreePoint &Inner : std::vector<FreePoint>(FreePoints[Callee])) {
+              std::vector<FreePoint> &Mine = FreePoints[&F];
+              if (Inner.Calls.size() + 1 > MaxDepth || locks(F, Inner.Point.Object) ||
+                  llvm::any_of(Mine, [&](const FreePoint &O) {
+                    return O.Point.Loc == Inner.Point.Loc && O.Point.UseLoc == Inner.Point.UseLoc;
+                  }))
                 continue;
-              FreeAccess A = Inner;
-              A.Calls.insert(A.Calls.begin(), {F.calls()[I].Site, F.Name,
+              FreePoint P = Inner;
+              P.Calls.insert(P.Calls.begin(), {F.calls()[I].Site, F.Name,
                                                "calls " + Callee->Name + "()"});
-              Mine.push_back(std::move(A));
+              Mine.push_back(std::move(P));
               Changed = true;
             }
           }
@@ -246,57 +229,101 @@ private:
     }
   }
 
-  static std::string accessPhrase(const PerCpuAccess &A) {
-    switch (A.Kind) {
-    case PerCpuAccessKind::Pointer:
-      return "takes this CPU's " + A.Object + ": " + A.text();
-    case PerCpuAccessKind::Update:
-      return "updates this CPU's " + A.Object + " non-atomically: " + A.text();
-    case PerCpuAccessKind::Read:
-      return "uses the object this CPU's " + A.Object + " points to: " + A.text();
-    case PerCpuAccessKind::ValueRead:
-      return "reads this CPU's " + A.Object + ": " + A.text();
-    }
-    return A.text();
+  static std::vector<ChainStep> entryChain(const FunctionFacts &F, const HeldContext &Bh) {
+    std::vector<ChainStep> Chain = Bh.Origin;
+    Chain.push_back({Bh.Begin, Bh.FromEntry ? "" : F.Name, bhPhrase(Bh)});
+    return Chain;
   }
 
-  void report(const TuFacts &TU, FindingSink &Out, StringRef Object,
-              std::vector<BhSite> &Sites) {
+  // How much a use says about the data: a read alone the least.
+  static int weight(PerCpuUseKind K) {
+    return K == PerCpuUseKind::Read ? 0 : K == PerCpuUseKind::Count ? 1 : 2;
+  }
+
+  // One site per finding location: the use that says the most.
+  void add(BhSite S) {
+    std::vector<BhSite> &Sites = Objects[S.Point.Object];
+    auto It = llvm::find_if(Sites, [&](const BhSite &O) { return O.Point.Loc == S.Point.Loc; });
+    if (It == Sites.end())
+      Sites.push_back(std::move(S));
+    else if (weight(S.Point.Use) > weight(It->Point.Use))
+      *It = std::move(S);
+  }
+
+  // Blind updates of a statistics counter (__this_cpu_inc(stats),
+  // sd->time_squeeze++, whose value nothing here reads back) lose at worst a
+  // count, and a field only read with BH off (a peek before taking the lock
+  // that guards it) breaks nothing: neither is reported. A pointer to the
+  // data used whole, a field written or whose address is taken, a pointer
+  // read from a per-CPU slot, or a counter whose value is read back (a
+  // recursion limit) are.
+  bool mattersOnRt(StringRef Object, const std::vector<BhSite> &Sites) const {
+    bool ReadBack = ReadObjects.count(Object) ||
+                    llvm::any_of(Sites, [](const BhSite &S) { return S.Point.Use == PerCpuUseKind::Read; });
+    return llvm::any_of(Sites, [&](const BhSite &S) {
+      const PerCpuAccess &A = *S.Point.Access;
+      switch (A.Kind) {
+      case PerCpuAccessKind::Pointer:
+      case PerCpuAccessKind::Read:
+        return S.Point.Use != PerCpuUseKind::Read && (S.Point.Use != PerCpuUseKind::Count || ReadBack);
+      case PerCpuAccessKind::Update:
+        return A.ValueUsed || ReadBack;
+      case PerCpuAccessKind::ValueRead:
+        return false;
+      }
+      return false;
+    });
+  }
+
+  static std::string pointPhrase(const PerCpuPoint &P) {
+    switch (P.Access->Kind) {
+    case PerCpuAccessKind::Pointer:
+      return "uses this CPU's " + P.Object + ": " + P.What;
+    case PerCpuAccessKind::Update:
+      return "updates this CPU's " + P.Object + " non-atomically: " + P.What;
+    case PerCpuAccessKind::Read:
+      return "uses the object this CPU's " + P.Object + " points to: " + P.What;
+    case PerCpuAccessKind::ValueRead:
+      return "reads this CPU's " + P.Object + ": " + P.What;
+    }
+    return P.What;
+  }
+
+  void report(const TuFacts &TU, FindingSink &Out, StringRef Object, std::vector<BhSite> &Sites) {
     llvm::stable_sort(Sites, [&](const BhSite &A, const BhSite &B) {
-      return TU.SM.isBeforeInTranslationUnit(A.Access->Site, B.Access->Site);
+      return TU.SM.isBeforeInTranslationUnit(A.Point.Loc, B.Point.Loc);
     });
     const BhSite &First = Sites.front();
     bool Counter = llvm::none_of(Sites, [](const BhSite &S) {
-      return S.Access->Kind == PerCpuAccessKind::Pointer || S.Access->Kind == PerCpuAccessKind::Read;
+      return S.Point.Access->Kind == PerCpuAccessKind::Pointer ||
+             S.Point.Access->Kind == PerCpuAccessKind::Read;
     });
     std::vector<ChainStep> Chain = First.Chain;
-    Chain.push_back({First.Access->Site, First.F->Name, accessPhrase(*First.Access)});
+    Chain.push_back({First.Point.UseLoc, First.Point.F->Name, pointPhrase(First.Point)});
     for (size_t I = 1; I < Sites.size(); ++I)
-      Chain.push_back({Sites[I].Access->Site, Sites[I].F->Name,
-                       "also with only BH disabled (" + Sites[I].Why +
-                           "): " + Sites[I].Access->text()});
-    std::string Msg =
-        "per-CPU " + Object.str() + " is serialised only by disabled BH (" +
-        First.Why + "): on PREEMPT_RT BH-disabled code is preemptible and "
-        "only the per-CPU BH lock, optional since Linux 6.18, keeps another task on this "
-        "CPU from using " + Object.str() + " at the same time";
+      Chain.push_back({Sites[I].Point.UseLoc, Sites[I].Point.F->Name,
+                       "also with only BH disabled (" + Sites[I].Why + "): " + Sites[I].Point.What});
+    std::string Msg = "per-CPU " + Object.str() + " is serialised only by disabled BH (" +
+                      First.Why + "): on PREEMPT_RT BH-disabled code is preemptible and only "
+                      "the per-CPU BH lock, optional since Linux 6.18, keeps another task on "
+                      "this CPU from using " + Object.str() + " at the same time";
     Msg += Counter ? "; a per-CPU nesting or recursion counter: keep it per task on "
                      "PREEMPT_RT (as upstream did with current->net_xmit), or protect it "
                      "with a local_lock_t taken with local_lock_nested_bh()"
                    : "; protect it with a local_lock_t taken with local_lock_nested_bh()";
     if (Sites.size() > 1)
-      Msg += " (" + std::to_string(Sites.size()) + " accesses)";
+      Msg += " (" + std::to_string(Sites.size()) + " uses)";
     std::vector<NestedBhSite> FixSites;
     for (const BhSite &S : Sites)
-      FixSites.push_back({S.F, S.Access});
+      if (llvm::none_of(FixSites, [&](const NestedBhSite &O) { return O.Access == S.Point.Access; }))
+        FixSites.push_back({S.Point.F, S.Point.Access});
     FixBuilder Edits(TU.SM, TU.Ctx.getLangOpts());
     std::string Summary;
     rtcheck_fix Fix{buildNestedBhLock(TU, FixSites, Edits, Summary), nullptr, nullptr};
     Fix.summary = Summary.c_str();
-    Out.report(RuleId, RTCHECK_WARNING, TU.SM, First.Access->Site, First.F->Name, Msg, Chain,
+    Out.report(RuleId, RTCHECK_WARNING, TU.SM, First.Point.Loc, First.Point.F->Name, Msg, Chain,
                Fix, Fix.kind == RTCHECK_FIX_NONE ? nullptr : &Edits);
   }
-
 };
 
 } // namespace

@@ -70,6 +70,13 @@ void dumpCalls(const TuFacts &TU) {
       for (const HeldContext &H : F.AccessStateBefore[I].Held)
         llvm::errs() << " {" << describe(H) << (H.Must ? "" : "?") << "}";
       llvm::errs() << " " << A.text() << "\n";
+      for (size_t J = 0; J < A.Uses.size(); ++J) {
+        llvm::errs() << "    " << TU.SM.getSpellingLineNumber(A.Uses[J].Loc) << ": use "
+                     << A.Uses[J].Member << " kind " << (int)A.Uses[J].Kind << ":";
+        for (const HeldContext &H : F.UseStateBefore[I][J].Held)
+          llvm::errs() << " {" << describe(H) << (H.Must ? "" : "?") << "}";
+        llvm::errs() << "\n";
+      }
     }
   }
 }
