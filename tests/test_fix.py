@@ -2,6 +2,7 @@
 same text where no safe fix applies) and is fixed to exactly that text; the fixed file compiles on every tree and keeps only the findings that
 had no safe fix; a second run changes nothing; the dry-run diff applies; bad
 situations (read-only file, file changed since analysis) leave it untouched."""
+import difflib
 import glob
 import json
 import os
@@ -42,6 +43,17 @@ def fix_options(fixture):
     return ["--fix", "--unsafe"] if "fix-mode: unsafe" in open(fixture).read() else ["--fix"]
 
 
+def fixed_lines(original, fixed):
+    """{line of original: the same line in fixed} for the lines a fix leaves
+    as they were (a fix that adds lines moves the findings after it)."""
+    a, b = open(original).read().split("\n"), open(fixed).read().split("\n")
+    out = {}
+    for block in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
+        for k in range(block.size):
+            out[block.a + k + 1] = block.b + k + 1
+    return out
+
+
 @pytest.mark.parametrize("fixed", FIXED, ids=[os.path.relpath(f, FIXTURES) for f in FIXED])
 def test_fix_gives_expected_text(fixed, tmp_path):
     original = fixed[: -len(".fixed")]
@@ -51,7 +63,9 @@ def test_fix_gives_expected_text(fixed, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert open(work).read() == open(fixed).read(), "fixed text differs from " + fixed
     applied = {"auto", "suggestion"} if "--unsafe" in opts else {"auto"}
-    left = {(f["line"], f["rule"]) for f in before if f["fix"]["kind"] not in applied}
+    moved = fixed_lines(original, fixed)
+    left = {(moved.get(f["line"], f["line"]), f["rule"])
+            for f in before if f["fix"]["kind"] not in applied}
     # The fixed file compiles on every tree and only unfixable findings remain.
     for tree in fixture_trees(original):
         proc, after = run_tool(work, tree=tree)
