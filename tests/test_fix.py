@@ -132,6 +132,40 @@ def test_unfixable_findings_say_why(tmp_path):
     assert by_function["fixture_build_id"]["diff"].startswith("--- a/fallback.c")
 
 
+def test_get_cpu_ptr_conversion_only_where_preemption_is_not_needed(tmp_path):
+    """rt-atomic-sleep's get_cpu_ptr() + spin_lock() suggestion (locktypes.rst):
+    offered for the three sections the spinlock_t serialises, refused with
+    the reason for each neighbour."""
+    work = copy(os.path.join(FIXTURES, "rt-atomic-sleep", "get_cpu_ptr.c"), tmp_path)
+    _, findings = run_tool(work)
+    fixes = {}
+    for f in findings:
+        fixes.setdefault(f["function"], []).append(f["fix"])
+    for function in ("fixture_locktypes", "fixture_assigned", "fixture_cpu_var"):
+        for fix in fixes[function]:  # the kmalloc() under the lock too
+            assert fix["kind"] == "suggestion", (function, fix)
+            assert "migrate_disable() + this_cpu_ptr()" in fix["summary"]
+            assert "+\tmigrate_disable();" in fix["diff"] and "+\tmigrate_enable();" in fix["diff"]
+    assert len(fixes["fixture_assigned"]) == 2
+    why = {
+        "fixture_store_outside_lock": "a store to p->count",
+        "fixture_this_cpu_update": "__this_cpu_inc() at line",
+        "fixture_callee_update": "calls fixture_count_event()",
+        "fixture_passed_outside_lock": "p is handed to fixture_pcp_reset()",
+        "fixture_alloc_only": "kmalloc() at line",
+        "fixture_under_raw_lock": "the lock stays raw",
+        "fixture_other_object": "put_cpu_ptr(&fixture_other_pcp)",
+        "fixture_preempt_enable_exit": "ends with preempt_enable()",
+        "fixture_cpu_after": "the declaration of cpu",
+        "fixture_wrapped": "no automatic conversion",
+    }
+    for function, reason in why.items():
+        for fix in fixes[function]:
+            assert fix["kind"] == "none" and "diff" not in fix, (function, fix)
+            assert reason in fix["summary"], (function, fix["summary"])
+    assert set(fixes) == set(why) | {"fixture_locktypes", "fixture_assigned", "fixture_cpu_var"}
+
+
 def verify_db(tmp_path, work, tree, extra=()):
     """A compile_commands.json for the copied fixture with another tree's flags."""
     build, _, args = kbuild_flags(tree)

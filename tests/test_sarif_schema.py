@@ -256,9 +256,10 @@ def test_rtcheck_sarif_on_nfs_unlink(request):
 
 
 # SARIF fixes of fixtures: all findings auto (napi_cache.c), auto and none
-# (fallback.c).
+# (fallback.c), suggestions and none, applied with --unsafe (get_cpu_ptr.c).
 TOOL = os.path.join(REPO, "build", "rtcheck-clang")
-FIX_FIXTURES = ["rt-percpu-bh/napi_cache.c", "rt-rwsem-non-owner/fallback.c"]
+FIX_FIXTURES = ["rt-percpu-bh/napi_cache.c", "rt-rwsem-non-owner/fallback.c",
+                "rt-atomic-sleep/get_cpu_ptr.c"]
 
 
 def fixture_sarif(rel, tmp_path):
