@@ -19,6 +19,8 @@ Two layers:
      no leading '/', no '..' segment, no backslash or space) and whose
      region.startLine is an integer >= 1; a physicalLocation that is present
      in locations[] or relatedLocations[] must be well-formed the same way;
+   - the artifacts a fix changes (fixes[].artifactChanges[].artifactLocation)
+     are named by a relative reference too;
    - region end lines/columns do not come before the start;
    - rule ids are unique within a driver.
 
@@ -209,6 +211,15 @@ def github_errors(doc) -> list[str]:
                     e, _ = _physical_location_errors(
                         f"{w}.relatedLocations[{j}].physicalLocation", loc["physicalLocation"])
                     errs += e
+            fixes = res.get("fixes", [])
+            for j, fix in enumerate(fixes if isinstance(fixes, list) else []):
+                changes = fix.get("artifactChanges", []) if isinstance(fix, dict) else []
+                for k, change in enumerate(changes if isinstance(changes, list) else []):
+                    art = change.get("artifactLocation") if isinstance(change, dict) else None
+                    problem = uri_problem(art.get("uri") if isinstance(art, dict) else None)
+                    if problem:
+                        errs.append(f"{w}.fixes[{j}].artifactChanges[{k}]"
+                                    f".artifactLocation.uri {problem}")
     return errs
 
 

@@ -2,6 +2,7 @@
 same text where no safe fix applies) and is fixed to exactly that text; the fixed file compiles on every tree and keeps only the findings that
 had no safe fix; a second run changes nothing; the dry-run diff applies; bad
 situations (read-only file, file changed since analysis) leave it untouched."""
+import difflib
 import glob
 import json
 import os
@@ -42,6 +43,17 @@ def fix_options(fixture):
     return ["--fix", "--unsafe"] if "fix-mode: unsafe" in open(fixture).read() else ["--fix"]
 
 
+def fixed_lines(original, fixed):
+    """{line of original: the same line in fixed} for the lines a fix leaves
+    as they were (a fix that adds lines moves the findings after it)."""
+    a, b = open(original).read().split("\n"), open(fixed).read().split("\n")
+    out = {}
+    for block in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
+        for k in range(block.size):
+            out[block.a + k + 1] = block.b + k + 1
+    return out
+
+
 @pytest.mark.parametrize("fixed", FIXED, ids=[os.path.relpath(f, FIXTURES) for f in FIXED])
 def test_fix_gives_expected_text(fixed, tmp_path):
     original = fixed[: -len(".fixed")]
@@ -51,7 +63,9 @@ def test_fix_gives_expected_text(fixed, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert open(work).read() == open(fixed).read(), "fixed text differs from " + fixed
     applied = {"auto", "suggestion"} if "--unsafe" in opts else {"auto"}
-    left = {(f["line"], f["rule"]) for f in before if f["fix"]["kind"] not in applied}
+    moved = fixed_lines(original, fixed)
+    left = {(moved.get(f["line"], f["line"]), f["rule"])
+            for f in before if f["fix"]["kind"] not in applied}
     # The fixed file compiles on every tree and only unfixable findings remain.
     for tree in fixture_trees(original):
         proc, after = run_tool(work, tree=tree)
@@ -116,6 +130,40 @@ def test_unfixable_findings_say_why(tmp_path):
     assert by_function["fixture_release_only"]["kind"] == "none"
     assert by_function["fixture_build_id"]["kind"] == "auto"
     assert by_function["fixture_build_id"]["diff"].startswith("--- a/fallback.c")
+
+
+def test_get_cpu_ptr_conversion_only_where_preemption_is_not_needed(tmp_path):
+    """rt-atomic-sleep's get_cpu_ptr() + spin_lock() suggestion (locktypes.rst):
+    offered for the three sections the spinlock_t serialises, refused with
+    the reason for each neighbour."""
+    work = copy(os.path.join(FIXTURES, "rt-atomic-sleep", "get_cpu_ptr.c"), tmp_path)
+    _, findings = run_tool(work)
+    fixes = {}
+    for f in findings:
+        fixes.setdefault(f["function"], []).append(f["fix"])
+    for function in ("fixture_locktypes", "fixture_assigned", "fixture_cpu_var"):
+        for fix in fixes[function]:  # the kmalloc() under the lock too
+            assert fix["kind"] == "suggestion", (function, fix)
+            assert "migrate_disable() + this_cpu_ptr()" in fix["summary"]
+            assert "+\tmigrate_disable();" in fix["diff"] and "+\tmigrate_enable();" in fix["diff"]
+    assert len(fixes["fixture_assigned"]) == 2
+    why = {
+        "fixture_store_outside_lock": "a store to p->count",
+        "fixture_this_cpu_update": "__this_cpu_inc() at line",
+        "fixture_callee_update": "calls fixture_count_event()",
+        "fixture_passed_outside_lock": "p is handed to fixture_pcp_reset()",
+        "fixture_alloc_only": "kmalloc() at line",
+        "fixture_under_raw_lock": "the lock stays raw",
+        "fixture_other_object": "put_cpu_ptr(&fixture_other_pcp)",
+        "fixture_preempt_enable_exit": "ends with preempt_enable()",
+        "fixture_cpu_after": "the declaration of cpu",
+        "fixture_wrapped": "no automatic conversion",
+    }
+    for function, reason in why.items():
+        for fix in fixes[function]:
+            assert fix["kind"] == "none" and "diff" not in fix, (function, fix)
+            assert reason in fix["summary"], (function, fix["summary"])
+    assert set(fixes) == set(why) | {"fixture_locktypes", "fixture_assigned", "fixture_cpu_var"}
 
 
 def verify_db(tmp_path, work, tree, extra=()):

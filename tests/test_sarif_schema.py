@@ -5,16 +5,19 @@ minimal valid one must pass and each broken variant must fail, so a passing
 check on the real output means something. Then the real tool runs on
 fs/nfs/unlink.c of the prepared 6.12-rt tree, whose nfs_async_unlink_release
 releases an rwsem from a work item (rt-rwsem-non-owner); its stdout must be a
-valid SARIF log with at least one such result.
+valid SARIF log with at least one such result. Last, the SARIF `fixes` of
+fixtures: valid, and their replacements, applied to the fixture, give exactly
+its .c.fixed text; a finding without a fix has no `fixes`.
 """
 import copy
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
 
-from conftest import REPO
+from conftest import FIXTURES, REPO
 from sarif_check import (SCHEMA_PATH, load_schema, schema_errors, uri_problem,
                          validate_sarif)
 
@@ -94,6 +97,36 @@ def test_valid_log_variants_pass():
     assert validate_sarif(doc) == []
 
 
+FIX = {
+    "description": {"text": "make RT take the fallback"},
+    "artifactChanges": [{
+        "artifactLocation": {"uri": "fs/nfs/unlink.c", "uriBaseId": "SRCROOT"},
+        "replacements": [
+            {"deletedRegion": {"startLine": 93, "startColumn": 2, "endLine": 93,
+                               "endColumn": 21, "charOffset": 2410, "charLength": 19},
+             "insertedContent": {"text": "up_read"}},
+            {"deletedRegion": {"startLine": 90, "startColumn": 1, "endLine": 91,
+                               "endColumn": 1, "charOffset": 2300, "charLength": 12}},
+        ],
+    }],
+}
+
+
+def with_fix(doc):
+    result0(doc)["fixes"] = [copy.deepcopy(FIX)]
+    return result0(doc)["fixes"][0]
+
+
+def change0(doc):
+    return with_fix(doc)["artifactChanges"][0]
+
+
+def test_log_with_fix_passes():
+    doc = copy.deepcopy(MINIMAL)
+    with_fix(doc)
+    assert validate_sarif(doc) == []
+
+
 BROKEN = {
     # name: (mutation, a substring one of the errors must contain)
     "missing version": (lambda d: d.pop("version"), "'version' is a required property"),
@@ -141,6 +174,22 @@ BROKEN = {
     "rule without id":
         (lambda d: d["runs"][0]["tool"]["driver"]["rules"][0].pop("id"),
          "'id' is a required property"),
+    "fix without artifactChanges":
+        (lambda d: with_fix(d).pop("artifactChanges"), "'artifactChanges' is a required property"),
+    "fix changing nothing": (lambda d: with_fix(d).update(artifactChanges=[]), "artifactChanges"),
+    "change without replacements":
+        (lambda d: change0(d).pop("replacements"), "'replacements' is a required property"),
+    "replacement without deletedRegion":
+        (lambda d: change0(d)["replacements"][0].pop("deletedRegion"),
+         "'deletedRegion' is a required property"),
+    "negative charLength":
+        (lambda d: change0(d)["replacements"][0]["deletedRegion"].update(charLength=-1),
+         "charLength"),
+    "inserted text not a string":
+        (lambda d: change0(d)["replacements"][0].update(insertedContent={"text": 1}), "text"),
+    "fix uri absolute":
+        (lambda d: change0(d)["artifactLocation"].update(uri="/usr/src/linux/fs/nfs/unlink.c"),
+         "fixes[0].artifactChanges[0].artifactLocation.uri"),
 }
 
 
@@ -204,3 +253,96 @@ def test_rtcheck_sarif_on_nfs_unlink(request):
     uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
             for r in hits for loc in r["locations"] if "physicalLocation" in loc}
     assert any(u.endswith("fs/nfs/unlink.c") for u in uris), uris
+
+
+# SARIF fixes of fixtures: all findings auto (napi_cache.c), auto and none
+# (fallback.c), suggestions and none, applied with --unsafe (get_cpu_ptr.c).
+TOOL = os.path.join(REPO, "build", "rtcheck-clang")
+FIX_FIXTURES = ["rt-percpu-bh/napi_cache.c", "rt-rwsem-non-owner/fallback.c",
+                "rt-atomic-sleep/get_cpu_ptr.c"]
+
+
+def fixture_sarif(rel, tmp_path):
+    """The SARIF log of a fixture copied to tmp_path (the root of its paths)."""
+    from rtfixtures import kbuild_flags
+    work = tmp_path / os.path.basename(rel)
+    shutil.copy(os.path.join(FIXTURES, rel), work)
+    build, _, args = kbuild_flags("6.12-rt")
+    proc = subprocess.run([TOOL, "--format=sarif", f"--root={tmp_path}", "--", *args, str(work)],
+                          cwd=build, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(proc.stdout)
+    assert validate_sarif(doc) == [], validate_sarif(doc)[:20]
+    return [r for run in doc["runs"] for r in run["results"]]
+
+
+def utf16_len(text):
+    return len(text.encode("utf-16-le")) // 2
+
+
+def region_span(text, region):
+    """[start, end) of a text region in UTF-16 code units (SARIF's default
+    character unit), from its lines and columns; charOffset/charLength must
+    say the same."""
+    starts = [0]
+    for line in text.split("\n")[:-1]:
+        starts.append(starts[-1] + utf16_len(line) + 1)
+    start = starts[region["startLine"] - 1] + region["startColumn"] - 1
+    end = starts[region["endLine"] - 1] + region["endColumn"] - 1
+    assert 0 <= start <= end <= utf16_len(text), region
+    assert (region["charOffset"], region["charLength"]) == (start, end - start), region
+    return start, end
+
+
+def apply_sarif_fixes(text, results, kinds):
+    """text with the replacements of the results whose fix kind is in kinds;
+    an edit two findings share (one conversion for several) counts once."""
+    edits = set()
+    for r in results:
+        if r.get("properties", {}).get("fixKind") not in kinds:
+            continue
+        for fix in r["fixes"]:
+            for change in fix["artifactChanges"]:
+                for rep in change["replacements"]:
+                    start, end = region_span(text, rep["deletedRegion"])
+                    edits.add((start, end, rep.get("insertedContent", {}).get("text", "")))
+    units = text.encode("utf-16-le")
+    last_start = None
+    for start, end, new in sorted(edits, reverse=True):
+        assert last_start is None or end <= last_start, f"overlapping edits at {start}"
+        units = units[:2 * start] + new.encode("utf-16-le") + units[2 * end:]
+        last_start = start
+    return units.decode("utf-16-le")
+
+
+@pytest.mark.parametrize("rel", FIX_FIXTURES)
+def test_sarif_fixes_give_the_fixed_text(rel, tmp_path):
+    results = fixture_sarif(rel, tmp_path)
+    original = open(os.path.join(FIXTURES, rel)).read()
+    fixed = open(os.path.join(FIXTURES, rel + ".fixed")).read()
+    assert fixed != original
+    kinds = {"auto", "suggestion"} if "fix-mode: unsafe" in original else {"auto"}
+    with_fixes = 0
+    for r in results:
+        props = r.get("properties", {})
+        if props.get("fixKind") not in ("auto", "suggestion"):
+            assert "fixes" not in r, r
+            continue
+        with_fixes += 1
+        assert props["fixDiff"].startswith("--- a/"), props  # the diff stays
+        (fix,) = r["fixes"]
+        assert fix["description"]["text"] == props["fixSummary"]
+        (change,) = fix["artifactChanges"]
+        assert change["artifactLocation"] == {"uri": os.path.basename(rel),
+                                              "uriBaseId": "SRCROOT"}
+        assert change["replacements"]
+    assert with_fixes
+    assert apply_sarif_fixes(original, results, kinds) == fixed
+
+
+def test_sarif_finding_without_fix_has_no_fixes(tmp_path):
+    results = fixture_sarif("rt-rwsem-non-owner/fallback.c", tmp_path)
+    by_function = {r["locations"][0]["logicalLocations"][0]["name"]: r for r in results}
+    unfixed = by_function["fixture_macro_fallback"]  # kind none: the code is in a macro
+    assert "fixes" not in unfixed and "properties" not in unfixed
+    assert "fixes" in by_function["fixture_build_id"]

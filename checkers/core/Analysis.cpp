@@ -140,6 +140,31 @@ rtcheck_location FindingSink::location(const SourceManager &SM, SourceLocation L
   return L;
 }
 
+namespace {
+// Walks a text forward, keeping the 1-based line and column and the offset of
+// the current byte in UTF-16 code units (SARIF's default character unit): a
+// UTF-8 continuation byte adds nothing, a 4-byte sequence (outside the BMP)
+// two units.
+struct TextCursor {
+  StringRef Text;
+  size_t Byte = 0;
+  unsigned Line = 1, Column = 1, Char = 0;
+  explicit TextCursor(StringRef Text) : Text(Text) {}
+  void advanceTo(size_t Offset) {
+    for (; Byte < Offset && Byte < Text.size(); ++Byte) {
+      unsigned char C = Text[Byte];
+      if (C == '\n') {
+        ++Line, ++Char, Column = 1;
+        continue;
+      }
+      unsigned Units = (C & 0xC0) == 0x80 ? 0 : C >= 0xF0 ? 2 : 1;
+      Char += Units;
+      Column += Units;
+    }
+  }
+};
+} // namespace
+
 void FindingSink::report(const char *Rule, rtcheck_severity Severity, const SourceManager &SM,
                          SourceLocation Loc, StringRef Function, StringRef Message,
                          llvm::ArrayRef<ChainStep> Chain, rtcheck_fix Fix,
@@ -169,6 +194,25 @@ void FindingSink::report(const char *Rule, rtcheck_severity Severity, const Sour
     SM.getFileManager().makeAbsolutePath(Abs);
     std::string Rel = relativePath(Abs);
     F.fix.diff = Saver.save(unifiedDiff(Rel, Code, Edits->edits())).data();
+    F.fix_file = Saver.save(Rel).data();
+    auto *Out = Alloc.Allocate<rtcheck_edit>(Edits->edits().size());
+    TextCursor Cursor(Code);
+    for (const tooling::Replacement &R : Edits->edits()) { // in offset order
+      rtcheck_edit &E = Out[F.n_fix_edits++];
+      E = rtcheck_edit{};
+      E.offset = R.getOffset();
+      E.length = R.getLength();
+      Cursor.advanceTo(R.getOffset());
+      E.char_offset = Cursor.Char;
+      E.start_line = Cursor.Line;
+      E.start_column = Cursor.Column;
+      Cursor.advanceTo(R.getOffset() + R.getLength());
+      E.char_length = Cursor.Char - E.char_offset;
+      E.end_line = Cursor.Line;
+      E.end_column = Cursor.Column;
+      E.text = Saver.save(R.getReplacementText()).data();
+    }
+    F.fix_edits = Out;
     Fixes.push_back({Rule, Fix.kind, Abs.str().str(), Rel, F.where.line, Function.str(),
                      contentHash(Code), Edits->edits()});
   }

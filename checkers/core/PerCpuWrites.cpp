@@ -56,7 +56,12 @@ bool wholeMacro(const Expr *E, const SourceManager &SM) {
 
 bool thisCpuPointer(const Expr *E, const SourceManager &SM, const LangOptions &LO) {
   E = E->IgnoreParenImpCasts();
-  return E->getType()->isPointerType() && wholeMacro(E, SM) && thisCpuInstance(E, SM, LO);
+  if (!E->getType()->isPointerType())
+    return false;
+  // &get_cpu_var(v): the lvalue's address.
+  if (const auto *U = dyn_cast<UnaryOperator>(E); U && U->getOpcode() == UO_AddrOf)
+    E = U->getSubExpr();
+  return wholeMacro(E, SM) && thisCpuInstance(E, SM, LO);
 }
 
 class PerCpuWriteFinder : public RecursiveASTVisitor<PerCpuWriteFinder> {
@@ -68,7 +73,7 @@ public:
     SourceLocation Site;
     std::string Op = perCpuRmw(S, SM, LO, Site);
     if (!Op.empty() && Seen.insert(Site.getRawEncoding()).second)
-      Writes.push_back({Site, Op + "()"});
+      Writes.push_back({Site, Op + "()", false});
     return true;
   }
   bool VisitVarDecl(VarDecl *VD) {
@@ -149,7 +154,7 @@ private:
     if (!Seen.insert(Site.getRawEncoding()).second)
       return;
     std::string Text = text(LHS);
-    Writes.push_back({Site, "a store to " + (Text.empty() ? "per-CPU data" : Text) + Origin});
+    Writes.push_back({Site, "a store to " + (Text.empty() ? "per-CPU data" : Text) + Origin, true});
   }
 };
 

@@ -21,6 +21,29 @@ static llvm::json::Object sarifLocation(const rtcheck_location &L, bool WithMess
   return Loc;
 }
 
+// SARIF fix objects: the same edits as the diff in properties.fixDiff.
+static llvm::json::Array sarifFixes(const rtcheck_finding &F) {
+  llvm::json::Array Replacements;
+  for (unsigned I = 0; I < F.n_fix_edits; ++I) {
+    const rtcheck_edit &E = F.fix_edits[I];
+    llvm::json::Object R{{"deletedRegion", llvm::json::Object{{"startLine", E.start_line},
+                                                              {"startColumn", E.start_column},
+                                                              {"endLine", E.end_line},
+                                                              {"endColumn", E.end_column},
+                                                              {"charOffset", E.char_offset},
+                                                              {"charLength", E.char_length}}}};
+    if (E.text && *E.text) // no insertedContent: a deletion
+      R["insertedContent"] = llvm::json::Object{{"text", E.text}};
+    Replacements.push_back(std::move(R));
+  }
+  llvm::json::Object Change{
+      {"artifactLocation", llvm::json::Object{{"uri", F.fix_file}, {"uriBaseId", "SRCROOT"}}},
+      {"replacements", std::move(Replacements)}};
+  return llvm::json::Array{llvm::json::Object{
+      {"description", llvm::json::Object{{"text", F.fix.summary ? F.fix.summary : ""}}},
+      {"artifactChanges", llvm::json::Array{std::move(Change)}}}};
+}
+
 void emitSarif(llvm::ArrayRef<rtcheck_finding> Findings, llvm::StringRef Root,
                llvm::raw_ostream &OS) {
   llvm::json::Array Rules;
@@ -53,6 +76,8 @@ void emitSarif(llvm::ArrayRef<rtcheck_finding> Findings, llvm::StringRef Root,
       Res["properties"] = llvm::json::Object{{"fixKind", rtcheck_fix_kind_name(F.fix.kind)},
                                              {"fixSummary", F.fix.summary},
                                              {"fixDiff", F.fix.diff ? F.fix.diff : ""}};
+    if (F.fix.kind != RTCHECK_FIX_NONE && F.n_fix_edits && F.fix_file)
+      Res["fixes"] = sarifFixes(F);
     Results.push_back(std::move(Res));
   }
   std::string RootUri = "file://" + Root.str() + (Root.endswith("/") ? "" : "/");

@@ -8,6 +8,7 @@
 // Docs: docs/rules/rt-atomic-sleep.md
 #include "core/Analysis.h"
 #include "core/ContextEngine.h"
+#include "fix/GetCpuPtrToMigrate.h"
 #include "fix/RawToSpinlock.h"
 #include "llvm/ADT/DenseSet.h"
 
@@ -51,7 +52,7 @@ public:
                                            : describe(*Atomic) + " enters truly atomic context"});
         if (auto Op = sleepOp(C)) {
           if (Reported.insert(C.Site.getRawEncoding()).second)
-            report(TU, Out, C.Site, F.Name, Op->Op, Op->Why, *Atomic, Chain);
+            report(TU, Out, F, C.Site, F.Name, Op->Op, Op->Why, *Atomic, Chain);
           continue;
         }
         for (const FunctionFacts *Callee : TU.callees(C))
@@ -61,21 +62,25 @@ public:
             std::vector<ChainStep> Full = Chain;
             Full.push_back({C.Site, F.Name, "calls " + Callee->Name + "()"});
             Full.insert(Full.end(), S.Path.begin(), S.Path.end());
-            report(TU, Out, S.Loc, S.Function, S.Op, S.Why, *Atomic, Full);
+            report(TU, Out, F, S.Loc, S.Function, S.Op, S.Why, *Atomic, Full);
           }
       }
   }
 
 private:
-  void report(const TuFacts &TU, FindingSink &Out, SourceLocation Loc, StringRef Function,
-              StringRef Op, StringRef Why, const HeldContext &Atomic,
-              const std::vector<ChainStep> &Chain) {
+  // Section is the function that entered Atomic; Function is where the
+  // sleeping operation is (Section or a function it calls).
+  void report(const TuFacts &TU, FindingSink &Out, const FunctionFacts &Section,
+              SourceLocation Loc, StringRef Function, StringRef Op, StringRef Why,
+              const HeldContext &Atomic, const std::vector<ChainStep> &Chain) {
     std::string Msg = Op.str() + "() " + Why.str() + ": called in truly atomic context on "
                       "PREEMPT_RT, " + contextPhrase(Atomic);
     // Never applied by default: raw locks are raw for a reason.
     FixBuilder Edits(TU.SM, TU.Ctx.getLangOpts());
     std::string Evidence, Summary;
     rtcheck_fix Fix{RTCHECK_FIX_NONE, nullptr, nullptr};
+    bool GetCpuPtr = Atomic.Kind == ContextKind::PreemptOff &&
+                     (Atomic.Api == "get_cpu_ptr" || Atomic.Api == "get_cpu_var");
     if (Atomic.Kind == ContextKind::RawLock && Atomic.Call &&
         buildRawToSpinlock(TU, *Atomic.Call, Edits, Evidence)) {
       Fix.kind = RTCHECK_FIX_SUGGESTION;
@@ -83,13 +88,25 @@ private:
                 " (as upstream did for the BPF LPM trie, 66150d0dde03). Review: users in "
                 "other files, e.g. tracing BPF programs, may still need a raw lock; then "
                 "move the operation out of the section or preallocate instead";
+    } else if (GetCpuPtr && buildGetCpuPtrToMigrate(TU, Section, Atomic, Edits, Evidence)) {
+      std::string Put = Atomic.Api == "get_cpu_var" ? "put_cpu_var" : "put_cpu_ptr";
+      Fix.kind = RTCHECK_FIX_SUGGESTION;
+      Summary = "replace " + Atomic.Api + "()/" + Put + "() with migrate_disable() + "
+                "this_cpu_ptr()/migrate_enable() (Documentation/locking/locktypes.rst, "
+                "\"spinlock_t and PREEMPT_RT\"): the task stays on this CPU, so the "
+                "pointer stays this CPU's, and the spinlock_t may sleep; on !PREEMPT_RT "
+                "migrate_disable() disables preemption, no change. Review: the section "
+                "becomes preemptible, so its spinlock_t must be all that serialises this "
+                "CPU's data (rtcheck saw no per-CPU update, and no store through the "
+                "pointer or call given it outside the lock)";
     } else {
       Summary = "no automatic conversion: move " + Op.str() +
                 "() out of the atomic section or preallocate";
-      if (Atomic.Kind == ContextKind::PreemptOff && Atomic.Api == "get_cpu_ptr")
-        Summary += "; or replace get_cpu_ptr() with migrate_disable() + this_cpu_ptr() "
-                   "(Documentation/locking/locktypes.rst)";
-      if (!Evidence.empty())
+      if (GetCpuPtr)
+        Summary += "; replacing " + Atomic.Api + "() with migrate_disable() + "
+                   "this_cpu_ptr() (Documentation/locking/locktypes.rst) does not apply "
+                   "as is: " + Evidence;
+      else if (!Evidence.empty())
         Summary += "; the lock stays raw: " + Evidence;
     }
     Fix.summary = Summary.c_str();

@@ -26,6 +26,26 @@ struct rtcheck_fix {
 	const char *diff;	/* unified diff, a/ b/ paths; NULL when none */
 };
 
+/*
+ * One edit of a fix (what SARIF calls a replacement): the text of the
+ * original file from start_line:start_column up to, not including,
+ * end_line:end_column is replaced by text. Lines and columns are 1-based;
+ * columns, char_offset and char_length count UTF-16 code units, as SARIF
+ * does by default (the same as bytes for ASCII); offset and length are the
+ * same region in bytes.
+ */
+struct rtcheck_edit {
+	unsigned int offset;
+	unsigned int length;
+	unsigned int char_offset;
+	unsigned int char_length;
+	unsigned int start_line;
+	unsigned int start_column;
+	unsigned int end_line;
+	unsigned int end_column;
+	const char *text;
+};
+
 struct rtcheck_finding {
 	const char *rule;
 	enum rtcheck_severity severity;
@@ -35,6 +55,11 @@ struct rtcheck_finding {
 	const struct rtcheck_location *context;
 	unsigned int n_context;
 	struct rtcheck_fix fix;
+	/* the edits fix.diff is made of, all in fix_file (relative like the
+	 * locations); none for RTCHECK_FIX_NONE */
+	const char *fix_file;
+	const struct rtcheck_edit *fix_edits;
+	unsigned int n_fix_edits;
 };
 
 static inline const char *rtcheck_severity_name(enum rtcheck_severity s)
