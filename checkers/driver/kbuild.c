@@ -405,16 +405,26 @@ static int shared_dirs(const char *a, const char *b)
 	return n;
 }
 
+/* How close a TU is to a header: foo.c for foo.h first, then shared directories. */
+static int closeness(const char *tu, const char *header)
+{
+	size_t n = strlen(header);
+
+	if (n > 2 && !strncmp(tu, header, n - 1) && !strcmp(tu + n - 1, "c"))
+		return 1000;
+	return shared_dirs(tu, header);
+}
+
 static int nearest(const void *pa, const void *pb)
 {
 	const char *a = *(char *const *)pa, *b = *(char *const *)pb;
 	int da = 0, db = 0, i;
 
 	for (i = 0; i < hu.nheaders; i++) {
-		if (shared_dirs(a, hu.headers[i]) > da)
-			da = shared_dirs(a, hu.headers[i]);
-		if (shared_dirs(b, hu.headers[i]) > db)
-			db = shared_dirs(b, hu.headers[i]);
+		if (closeness(a, hu.headers[i]) > da)
+			da = closeness(a, hu.headers[i]);
+		if (closeness(b, hu.headers[i]) > db)
+			db = closeness(b, hu.headers[i]);
 	}
 	return da != db ? db - da : strcmp(a, b);
 }
