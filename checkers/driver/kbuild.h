@@ -33,8 +33,7 @@ int kbuild_compile_commands(const struct kbuild *kb, char *files[], int nfiles,
  * The .c files (relative to kb->src) whose kbuild records (.file.o.cmd,
  * .file.i.cmd in the build dir) list one of headers (relative to kb->src)
  * among their dependencies, nearest first (foo.c for foo.h, then by shared
- * directories); *users is
- * malloc'd. Returns how many, or -1.
+ * directories); *users is malloc'd. Returns how many, or -1.
  */
 int kbuild_header_users(const struct kbuild *kb, char *const headers[], int nheaders,
 			char ***users);
