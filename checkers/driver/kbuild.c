@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <ftw.h>
 #include <unistd.h>
 
 
@@ -159,6 +160,55 @@ static void first_error(const char *log, char *buf, size_t len)
 	fclose(f);
 }
 
+/* dir/.foo.i.cmd beside dir/foo.i in the build directory. */
+static void record_path(const struct kbuild *kb, const char *target, char *out, size_t len)
+{
+	const char *slash = strrchr(target, '/');
+
+	if (slash)
+		snprintf(out, len, "%s/%.*s/.%s.cmd", kb->build, (int)(slash - target), target,
+			 slash + 1);
+	else
+		snprintf(out, len, "%s/.%s.cmd", kb->build, target);
+}
+
+static int newer(const struct stat *a, const char *path)
+{
+	struct stat b;
+
+	if (stat(path, &b))
+		return 1;	/* missing: nothing to be older than */
+	return a->st_mtim.tv_sec > b.st_mtim.tv_sec ||
+	       (a->st_mtim.tv_sec == b.st_mtim.tv_sec && a->st_mtim.tv_nsec >= b.st_mtim.tv_nsec);
+}
+
+/* Whether the record of target (dir/foo.i) is newer than what makes its flags. */
+static int record_fresh(const struct kbuild *kb, const char *target)
+{
+	char record[PATH_MAX], p[PATH_MAX];
+	const char *slash = strrchr(target, '/');
+	int dlen = slash ? (int)(slash - target) : 0;
+	struct stat st;
+
+	record_path(kb, target, record, sizeof(record));
+	if (stat(record, &st))
+		return 0;
+	snprintf(p, sizeof(p), "%s/.config", kb->build);
+	if (!newer(&st, p))
+		return 0;
+	snprintf(p, sizeof(p), "%s/include/config/auto.conf", kb->build);
+	if (!newer(&st, p))
+		return 0;
+	snprintf(p, sizeof(p), "%s/Makefile", kb->src);
+	if (!newer(&st, p))
+		return 0;
+	snprintf(p, sizeof(p), "%s/%.*s/Makefile", kb->src, dlen, target);
+	if (!newer(&st, p))
+		return 0;
+	snprintf(p, sizeof(p), "%s/%.*s/Kbuild", kb->src, dlen, target);
+	return newer(&st, p);
+}
+
 int kbuild_compile_commands(const struct kbuild *kb, char *files[], int nfiles,
 			    const char *out_dir, int *failed, char *err, size_t errlen)
 {
@@ -166,7 +216,7 @@ int kbuild_compile_commands(const struct kbuild *kb, char *files[], int nfiles,
 	char **argv = calloc(nfiles + 8, sizeof(*argv));
 	char **targets = calloc(nfiles, sizeof(*targets));
 	char cflag[PATH_MAX + 4], oflag[PATH_MAX + 4], llvm[32], log[PATH_MAX], json[PATH_MAX];
-	int argc = 0, i, status, written = 0, ret = -1;
+	int argc = 0, nmake, i, status, written = 0, ret = -1;
 	FILE *out = NULL;
 
 	if (!argv || !targets)
@@ -184,6 +234,7 @@ int kbuild_compile_commands(const struct kbuild *kb, char *files[], int nfiles,
 		snprintf(llvm, sizeof(llvm), "LLVM=%s", kb->llvm);
 		argv[argc++] = llvm;
 	}
+	nmake = argc;
 	for (i = 0; i < nfiles; i++) {
 		const char *rel = files[i] + srclen + 1;	/* inside src: resolve_file() */
 		size_t n = strlen(rel);
@@ -191,10 +242,11 @@ int kbuild_compile_commands(const struct kbuild *kb, char *files[], int nfiles,
 		targets[i] = malloc(n + 1);
 		memcpy(targets[i], rel, n - 1);	/* foo.c -> foo.i */
 		memcpy(targets[i] + n - 1, "i", 2);
-		argv[argc++] = targets[i];
+		if (!kb->reuse_records || !record_fresh(kb, targets[i]))
+			argv[argc++] = targets[i];
 	}
 	snprintf(log, sizeof(log), "%s/kbuild.log", out_dir);
-	status = run_logged(argv, log);
+	status = argc > nmake ? run_logged(argv, log) : 0;
 	if (status < 0) {
 		failf(err, errlen, "cannot run make: %s", strerror(errno));
 		goto out;
@@ -207,14 +259,10 @@ int kbuild_compile_commands(const struct kbuild *kb, char *files[], int nfiles,
 	}
 	fputs("[\n", out);
 	for (i = 0; i < nfiles; i++) {
-		char record[PATH_MAX], ipath[PATH_MAX], *cmd, *slash;
+		char record[PATH_MAX], ipath[PATH_MAX], *cmd;
 
-		/* dir/.foo.i.cmd beside dir/foo.i in the build directory */
 		snprintf(ipath, sizeof(ipath), "%s/%s", kb->build, targets[i]);
-		slash = strrchr(ipath, '/');
-		*slash = '\0';
-		snprintf(record, sizeof(record), "%s/.%s.cmd", ipath, slash + 1);
-		*slash = '/';
+		record_path(kb, targets[i], record, sizeof(record));
 		cmd = read_cmd_record(record);
 		if (!cmd) {
 			char first[512];
@@ -246,4 +294,158 @@ out:
 	free(targets);
 	free(argv);
 	return ret;
+}
+
+/* --- which TUs include a header: kbuild's dependency records ------------ */
+
+static struct {
+	const struct kbuild *kb;
+	char *const *headers;
+	int nheaders;
+	char **users;
+	int n, cap, failed;
+} hu;
+
+/* Whether text lists path as a dependency (a whole word of a deps_ list). */
+static int lists(const char *text, size_t len, const char *path)
+{
+	size_t n = strlen(path);
+	const char *p = text, *end = text + len;
+
+	while ((p = memmem(p, end - p, path, n))) {
+		char after = p + n < end ? p[n] : '\n';
+
+		if (p > text && (p[-1] == ' ' || p[-1] == '\t') &&
+		    (after == ' ' || after == '\t' || after == '\\' || after == '\n'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static void add_user(const char *rel)
+{
+	int i;
+
+	for (i = 0; i < hu.n; i++)
+		if (!strcmp(hu.users[i], rel))
+			return;
+	if (hu.n == hu.cap) {
+		char **t = realloc(hu.users, (hu.cap = 2 * hu.cap + 64) * sizeof(*t));
+
+		if (!t) {
+			hu.failed = 1;
+			return;
+		}
+		hu.users = t;
+	}
+	if (!(hu.users[hu.n] = strdup(rel)))
+		hu.failed = 1;
+	else
+		hu.n++;
+}
+
+static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *base = path + ftw->base, *src, *eol;
+	size_t blen = strlen(base), srclen = strlen(hu.kb->src), len;
+	char abs[PATH_MAX], *text;
+	FILE *f;
+	int i;
+
+	if (type != FTW_F || base[0] != '.' || blen < 7 ||
+	    (strcmp(base + blen - 6, ".o.cmd") && strcmp(base + blen - 6, ".i.cmd")))
+		return 0;
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	text = malloc(st->st_size + 1);
+	len = text ? fread(text, 1, st->st_size, f) : 0;
+	fclose(f);
+	if (!text)
+		return 0;
+	text[len] = '\0';
+	src = strstr(text, "\nsource_");
+	src = src ? strstr(src, " := ") : NULL;
+	if (!src) {
+		free(text);
+		return 0;
+	}
+	src += 4;
+	eol = src + strcspn(src, "\n");
+	if (eol - src < 3 || strncmp(eol - 2, ".c", 2)) {
+		free(text);
+		return 0;
+	}
+	for (i = 0; i < hu.nheaders; i++) {
+		snprintf(abs, sizeof(abs), "%s/%s", hu.kb->src, hu.headers[i]);
+		if (lists(text, len, abs) ||
+		    (!strcmp(hu.kb->src, hu.kb->build) && lists(text, len, hu.headers[i]))) {
+			snprintf(abs, sizeof(abs), "%.*s", (int)(eol - src), src);
+			if (!strncmp(abs, hu.kb->src, srclen) && abs[srclen] == '/')
+				add_user(abs + srclen + 1);
+			else if (abs[0] != '/')
+				add_user(abs);
+			break;
+		}
+	}
+	free(text);
+	return 0;
+}
+
+/* Number of leading directories a and b share. */
+static int shared_dirs(const char *a, const char *b)
+{
+	int n = 0;
+	size_t i;
+
+	for (i = 0; a[i] && a[i] == b[i]; i++)
+		if (a[i] == '/')
+			n++;
+	return n;
+}
+
+/* How close a TU is to a header: foo.c for foo.h first, then shared directories. */
+static int closeness(const char *tu, const char *header)
+{
+	size_t n = strlen(header);
+
+	if (n > 2 && !strncmp(tu, header, n - 1) && !strcmp(tu + n - 1, "c"))
+		return 1000;
+	return shared_dirs(tu, header);
+}
+
+static int nearest(const void *pa, const void *pb)
+{
+	const char *a = *(char *const *)pa, *b = *(char *const *)pb;
+	int da = 0, db = 0, i;
+
+	for (i = 0; i < hu.nheaders; i++) {
+		if (closeness(a, hu.headers[i]) > da)
+			da = closeness(a, hu.headers[i]);
+		if (closeness(b, hu.headers[i]) > db)
+			db = closeness(b, hu.headers[i]);
+	}
+	return da != db ? db - da : strcmp(a, b);
+}
+
+int kbuild_header_users(const struct kbuild *kb, char *const headers[], int nheaders,
+			char ***users)
+{
+	memset(&hu, 0, sizeof(hu));
+	hu.kb = kb;
+	hu.headers = headers;
+	hu.nheaders = nheaders;
+	if (nheaders && nftw(kb->build, visit, 16, FTW_PHYS) < 0)
+		hu.failed = 1;
+	if (hu.failed) {
+		while (hu.n)
+			free(hu.users[--hu.n]);
+		free(hu.users);
+		return -1;
+	}
+	if (hu.n)
+		qsort(hu.users, hu.n, sizeof(*hu.users), nearest);
+	*users = hu.users;
+	return hu.n;
 }

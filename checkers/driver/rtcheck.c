@@ -8,6 +8,7 @@
  */
 #include "kbuild.h"
 #include "errors.h"
+#include "presubmit.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -16,18 +17,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT, EXIT_INTERNAL };
-
 static const char usage[] =
 	"usage: rtcheck <command> [options]\n"
 	"commands:\n"
-	"  check [--build DIR] [--format text|json|sarif] [--rules ID,...] [--werror] FILE.c...\n"
+	"  check [--build DIR] [--format text|json|sarif] [--rules ID,...] [--werror]\n"
+	"        [--baseline FILE] FILE.c...\n"
 	"        check files of a configured kernel build directory (default: the\n"
 	"        prepared Linux 6.12 PREEMPT_RT tree of rtcheck prepare-tree)\n"
+	"  diff [--build DIR] [--format text|json|sarif] [--rules ID,...] [--werror]\n"
+	"       [--baseline FILE] [--max-tus N] [--cached] [REV | A..B | -]\n"
+	"        check what a change touches, in the git tree of the current directory:\n"
+	"        HEAD (or REV) vs the work tree, --cached: vs the index, A..B: a range,\n"
+	"        -: a patch on stdin applied to HEAD; reports only findings on changed\n"
+	"        lines or whose chain passes through one; ends with \"total: ...\"\n"
+	"  baseline save [--build DIR] [--rules ID,...] [--out FILE]\n"
+	"                (FILE.c... | --diff [--cached] [REV | A..B | -])\n"
+	"        write the current findings as a baseline for --baseline\n"
+	"  install-hook [--pre-push] [--werror] [--force] [--uninstall] [--build DIR]\n"
+	"               [--baseline FILE] [TREE]\n"
+	"        install (or remove) a git hook running rtcheck diff on the staged\n"
+	"        change (pre-push: the pushed commits); blocks only with --werror\n"
 	"  sweep [--build DIR] [--jobs N] [--out DIR] [--timeout SEC] [--mem-mb MB]\n"
 	"        [--rules ID,...] [PATH...]\n"
 	"        check every TU under PATH (default: the whole tree) in parallel;\n"
@@ -41,7 +55,9 @@ static const char usage[] =
 	"        findings on stderr\n"
 	"  prepare-tree [--version 6.12|6.1] [--config rt|nort]\n"
 	"        unpack and configure a Debian linux-source tree; prints its build dir\n"
-	"  --help, --version\n";
+	"  --help, --version\n"
+	"inline suppression, on a finding's line or the line above (docs/presubmit.md):\n"
+	"        /* rtcheck: ignore RULE[,RULE]: reason (mandatory) */\n";
 
 
 /* Where the rtcheck checkout is: the launcher exports RTCHECK_HOME. */
@@ -104,7 +120,7 @@ static int resolve_file(const char *arg, const struct kbuild *kb, char *out)
 	return 0;
 }
 
-static int cmd_check(int argc, char **argv, int fix)
+static int cmd_fix(int argc, char **argv)
 {
 	const char *build = NULL, *format = "text", *rules = NULL;
 	char build_buf[PATH_MAX], tmpdir[] = "/tmp/rtcheck.XXXXXX", err[1024];
@@ -140,13 +156,13 @@ static int cmd_check(int argc, char **argv, int fix)
 			rules = a + 8;
 		} else if (!strcmp(a, "--werror")) {
 			werror = 1;
-		} else if (fix && !strcmp(a, "--dry-run")) {
+		} else if (!strcmp(a, "--dry-run")) {
 			dry_run = 1;
-		} else if (fix && !strcmp(a, "--unsafe")) {
+		} else if (!strcmp(a, "--unsafe")) {
 			unsafe = 1;
-		} else if (fix && !strcmp(a, "--verify")) {
+		} else if (!strcmp(a, "--verify")) {
 			verify = 1;
-		} else if (fix && !strcmp(a, "--verify-build")) {
+		} else if (!strcmp(a, "--verify-build")) {
 			if (i + 1 == argc)
 				return die(EXIT_USAGE, "%s needs a value", a);
 			verify = 1;
@@ -211,8 +227,7 @@ static int cmd_check(int argc, char **argv, int fix)
 	}
 	if (werror)
 		cargv[cargc++] = "--werror";
-	if (fix)
-		cargv[cargc++] = dry_run ? "--fix-dry-run" : "--fix";
+	cargv[cargc++] = dry_run ? "--fix-dry-run" : "--fix";
 	if (unsafe)
 		cargv[cargc++] = "--unsafe";
 	if (verify) {
@@ -280,6 +295,578 @@ out:
 	return status;
 }
 
+/* --- check, diff and baseline save: rtcheck-clang's findings, filtered ---- */
+
+/* Options of check, diff and baseline save. */
+struct opts {
+	const char *build, *format, *rules, *baseline, *out, *rev;
+	int werror, cached, diff, save, max_tus;
+	char **files;
+	int nfiles;
+};
+
+enum { O_CHECK = 1, O_DIFF = 2, O_SAVE = 4, O_SAVE_DIFF = 8 };
+
+static int parse_opts(int argc, char **argv, struct opts *o, int mode)
+{
+	static const struct {
+		const char *name;
+		int modes;	/* where it is an option */
+		int value;
+	} known[] = {
+		{ "--build", O_CHECK | O_DIFF | O_SAVE | O_SAVE_DIFF, 1 },
+		{ "--format", O_CHECK | O_DIFF, 1 },
+		{ "--rules", O_CHECK | O_DIFF | O_SAVE | O_SAVE_DIFF, 1 },
+		{ "--baseline", O_CHECK | O_DIFF, 1 },
+		{ "--out", O_SAVE | O_SAVE_DIFF, 1 },
+		{ "--max-tus", O_DIFF | O_SAVE_DIFF, 1 },
+		{ "--werror", O_CHECK | O_DIFF, 0 },
+		{ "--cached", O_DIFF | O_SAVE_DIFF, 0 },
+		{ "--diff", O_SAVE | O_SAVE_DIFF, 0 },
+	};
+	const char **slot[] = { &o->build, &o->format, &o->rules, &o->baseline, &o->out };
+	const char *maxtus = "20";
+	char *endp;
+	int i, k;
+
+	memset(o, 0, sizeof(*o));
+	o->format = "text";
+	o->files = calloc(argc + 1, sizeof(*o->files));
+	if (!o->files)
+		return die(EXIT_INTERNAL, "out of memory");
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		size_t n;
+
+		if (a[0] != '-' || !strcmp(a, "-")) {
+			o->files[o->nfiles++] = (char *)a;
+			continue;
+		}
+		for (k = 0; k < (int)(sizeof(known) / sizeof(known[0])); k++) {
+			n = strlen(known[k].name);
+			if (!strncmp(a, known[k].name, n) && (!a[n] || (a[n] == '=' && known[k].value)))
+				break;
+		}
+		if (k == (int)(sizeof(known) / sizeof(known[0])) || !(known[k].modes & mode))
+			return die(EXIT_USAGE, "unknown option '%s' (see rtcheck --help)", a);
+		if (known[k].value) {
+			if (a[n] == '=')
+				val = a + n + 1;
+			else if (i + 1 < argc)
+				val = argv[++i];
+			else
+				return die(EXIT_USAGE, "%s needs a value", a);
+		}
+		if (k < 5)
+			*slot[k] = val;
+		else if (k == 5)
+			maxtus = val;
+		else if (k == 6)
+			o->werror = 1;
+		else if (k == 7)
+			o->cached = 1;
+		else
+			o->diff = 1;
+	}
+	if (strcmp(o->format, "text") && strcmp(o->format, "json") && strcmp(o->format, "sarif"))
+		return die(EXIT_USAGE, "unknown format '%s' (text, json, sarif)", o->format);
+	o->max_tus = (int)strtol(maxtus, &endp, 10);
+	if (*endp || o->max_tus < 0)
+		return die(EXIT_USAGE, "--max-tus takes a number, not '%s'", maxtus);
+	o->save = mode & (O_SAVE | O_SAVE_DIFF);
+	return EXIT_OK;
+}
+
+static int locate_build(const char *build, struct kbuild *kb)
+{
+	char buf[PATH_MAX], err[PATH_MAX + 128];
+
+	if (!build) {
+		if (default_build("rt", buf, sizeof(buf)))
+			return die(EXIT_INPUT, "cannot prepare the default tree (scripts/prepare-tree)");
+		build = buf;
+	}
+	if (kbuild_locate(build, kb, err, sizeof(err)))
+		return die(EXIT_INPUT, "%s", err);
+	return EXIT_OK;
+}
+
+static int on_change(const struct change *ch, const struct finding *f)
+{
+	size_t k;
+
+	if (change_has(ch, f->where.file, f->where.line))
+		return 1;
+	for (k = 0; k < f->ncontext; k++)
+		if (change_has(ch, f->context[k].file, f->context[k].line))
+			return 1;
+	return 0;
+}
+
+/*
+ * The filters every command shares, then the report (or the baseline):
+ * suppressions, --baseline, and for diff the changed lines.
+ */
+static int report(struct findings *fs, struct sources *src, char *const main_files[], int nmain,
+		  const struct opts *o, const struct baseline *known, const struct change *ch,
+		  const char *root, int status)
+{
+	size_t i, counts[3];
+	FILE *out = stdout;
+
+	findings_sort_unique(fs);
+	suppress_apply(fs, src, main_files, nmain, o->rules, status == EXIT_OK);
+	if (known)
+		baseline_apply(known, fs, src);
+	for (i = 0; ch && i < fs->n; i++)
+		if (fs->v[i].hidden == SHOWN && !on_change(ch, &fs->v[i]))
+			fs->v[i].hidden = OFF_CHANGE;
+	findings_sort_unique(fs);
+	if (o->save) {
+		if (o->out && !(out = fopen(o->out, "w")))
+			return die(EXIT_INPUT, "%s: %s", o->out, strerror(errno));
+		if (baseline_write(out, fs, src) || (out != stdout && fclose(out)))
+			return die(EXIT_INPUT, "%s: write error", o->out ? o->out : "stdout");
+		return status;
+	}
+	findings_emit(stdout, fs, o->format, root);
+	if (ch) {
+		findings_count(fs, counts);
+		fprintf(strcmp(o->format, "text") ? stderr : stdout,
+			"total: %zu errors, %zu warnings", counts[RTCHECK_ERROR], counts[RTCHECK_WARNING]);
+		if (counts[RTCHECK_NOTE])
+			fprintf(strcmp(o->format, "text") ? stderr : stdout, ", %zu notes",
+				counts[RTCHECK_NOTE]);
+		fputc('\n', strcmp(o->format, "text") ? stderr : stdout);
+	}
+	if (fflush(stdout) || ferror(stdout))
+		return EXIT_INTERNAL;	/* the reader went away: nothing to say */
+	if (status == EXIT_OK && o->werror && findings_fail_werror(fs))
+		status = EXIT_FINDINGS;
+	return status;
+}
+
+static int load_baseline(const struct opts *o, struct baseline *b)
+{
+	char err[PATH_MAX + 256];
+
+	if (o->baseline && baseline_load(b, o->baseline, err, sizeof(err)))
+		return die(EXIT_INPUT, "%s", err);
+	return EXIT_OK;
+}
+
+static void tool_path(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/build/rtcheck-clang", home());
+}
+
+/*
+ * A .c file outside the build's source tree, in a git work tree (another
+ * checkout of the kernel) whose same path the build has: checked with that
+ * path's flags, the tree's text first (all such files in one tree). Returns
+ * the path relative to the tree, or NULL.
+ */
+static const char *in_git_tree(const char *arg, const struct kbuild *kb, struct git *g,
+			       char *abs)
+{
+	char dir[PATH_MAX], err[PATH_MAX + 256], *slash;
+	struct git found;
+	size_t n;
+
+	if (!realpath(arg, abs) || !strncmp(abs, kb->src, strlen(kb->src)) ||
+	    strlen(abs) < 3 || strcmp(abs + strlen(abs) - 2, ".c"))
+		return NULL;
+	snprintf(dir, sizeof(dir), "%s", abs);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	if (git_open(&found, dir, err, sizeof(err)))
+		return NULL;
+	n = strlen(found.top);
+	if (strncmp(abs, found.top, n) || abs[n] != '/' || (g->top[0] && strcmp(g->top, found.top)))
+		return NULL;
+	snprintf(dir, sizeof(dir), "%s/%s", kb->src, abs + n + 1);
+	if (access(dir, F_OK))
+		return NULL;
+	*g = found;
+	return abs + n + 1;
+}
+
+/* check FILE.c... and baseline save FILE.c...: whole files. */
+static int check_files(int argc, char **argv, int mode)
+{
+	struct baseline known = { 0 };
+	struct findings fs = { 0 };
+	struct sources src = { 0 };
+	struct layers ly = { { NULL }, 0 };
+	struct git g = { { 0 } };
+	struct opts o;
+	struct kbuild kb;
+	char tool[PATH_MAX], **rel;
+	int i, n = 0, status, bad_input = 0;
+
+	status = parse_opts(argc, argv, &o, mode);
+	if (status)
+		return status;
+	if (!o.nfiles)
+		return die(EXIT_USAGE, "no input files (see rtcheck --help)");
+	if ((status = load_baseline(&o, &known)) || (status = locate_build(o.build, &kb)))
+		return status;
+	rel = calloc(o.nfiles, sizeof(*rel));
+	if (!rel)
+		return die(EXIT_INTERNAL, "out of memory");
+	/* A bad file is reported and skipped: the others are still checked. */
+	for (i = 0; i < o.nfiles; i++) {
+		char *abs = malloc(PATH_MAX);
+		const char *r;
+
+		if (!abs)
+			return die(EXIT_INTERNAL, "out of memory");
+		r = in_git_tree(o.files[i], &kb, &g, abs);
+		if (r) {
+			rel[n++] = (char *)r;
+			continue;
+		}
+		if (resolve_file(o.files[i], &kb, abs)) {
+			bad_input = 1;
+			free(abs);
+			continue;
+		}
+		rel[n++] = abs + strlen(kb.src) + 1;
+	}
+	if (g.top[0])
+		ly.dir[ly.n++] = g.top;
+	if (!n)
+		return EXIT_INPUT;
+	tool_path(tool, sizeof(tool));
+	status = analyse(&kb, rel, n, &ly, tool, o.rules, &fs);
+	if (status == EXIT_INTERNAL)
+		return status;
+	if (bad_input && status < EXIT_INPUT)
+		status = EXIT_INPUT;
+	if (g.top[0])
+		src.dirs[src.ndirs++] = g.top;
+	src.dirs[src.ndirs++] = kb.src;
+	status = report(&fs, &src, rel, n, &o, o.baseline ? &known : NULL, NULL, kb.src, status);
+	findings_free(&fs);
+	sources_free(&src);
+	baseline_free(&known);
+	return status;
+}
+
+static int cmd_check(int argc, char **argv, int save)
+{
+	return check_files(argc, argv, save ? O_SAVE : O_CHECK);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int mkdirs(char *path)	/* the parents of path */
+{
+	char *p;
+
+	for (p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && !strcmp(s + n - k, suffix);
+}
+
+/* The empty tree: what an unborn HEAD is compared as. */
+static int empty_tree(const struct git *g, char *buf, size_t len)
+{
+	static const char *const args[] = { "hash-object", "-t", "tree", "--stdin", NULL };
+	char *out = NULL;
+	int status = git_run(g, args, NULL, NULL, &out, NULL, 0);
+
+	if (status || !out) {
+		free(out);
+		return -1;
+	}
+	snprintf(buf, len, "%.*s", (int)strcspn(out, "\n"), out);
+	free(out);
+	return 0;
+}
+
+/* diff [REV | A..B | -] and baseline save --diff: the TUs a change touches. */
+static int cmd_diff(int argc, char **argv, int save)
+{
+	char cwd[PATH_MAX], err[PATH_MAX + 512], tmp[] = "/tmp/rtcheck-diff.XXXXXX";
+	char newdir[PATH_MAX], index[PATH_MAX], patch[PATH_MAX], base[128], newcommit[512];
+	char blob[PATH_MAX + 600];
+	char tool[PATH_MAX], path[PATH_MAX * 2], *diff = NULL, **tus = NULL, **headers = NULL;
+	char **users = NULL;
+	const char *dargs[24], *newrev = NULL, *rev;
+	struct baseline known = { 0 };
+	struct findings fs = { 0 };
+	struct sources src = { 0 };
+	struct layers ly = { { NULL }, 0 };
+	struct change ch = { 0 };
+	struct opts o;
+	struct kbuild kb;
+	struct git g;
+	int status, nd = 0, ntus = 0, nh = 0, nusers = 0, extracted = 0, i;
+	size_t k;
+
+	status = parse_opts(argc, argv, &o, save ? O_SAVE_DIFF : O_DIFF);
+	if (status)
+		return status;
+	if (o.nfiles > 1)
+		return die(EXIT_USAGE, "diff takes one revision, range or '-', not '%s'", o.files[1]);
+	rev = o.nfiles ? o.files[0] : NULL;
+	if (rev && !strcmp(rev, "-") && o.cached)
+		return die(EXIT_USAGE, "'-' reads a patch from stdin: no --cached");
+	if (rev && strstr(rev, "..") && o.cached)
+		return die(EXIT_USAGE, "--cached compares the index with one revision, not '%s'", rev);
+	if ((status = load_baseline(&o, &known)))
+		return status;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return die(EXIT_INTERNAL, "cannot get the current directory: %s", strerror(errno));
+	if (git_open(&g, cwd, err, sizeof(err))) {
+		/* outside a git tree: the build's source tree, if it is one */
+		if (!o.build)
+			return die(EXIT_INPUT, "%s", err);
+		if ((status = locate_build(o.build, &kb)))
+			return status;
+		if (git_open(&g, kb.src, err, sizeof(err)))
+			return die(EXIT_INPUT, "%s", err);
+	} else {
+		snprintf(path, sizeof(path), "%s/include/generated/autoconf.h", g.top);
+		if (!o.build && !access(path, F_OK))
+			o.build = g.top;	/* an in-tree build */
+		if ((status = locate_build(o.build, &kb)))
+			return status;
+	}
+	kb.reuse_records = 1;
+	if (!mkdtemp(tmp))
+		return die(EXIT_INTERNAL, "cannot create a temporary directory: %s", strerror(errno));
+	snprintf(newdir, sizeof(newdir), "%s/new", tmp);
+
+	/* What is compared with what: dargs for git diff, newrev for the new side. */
+	dargs[nd++] = "diff";
+	dargs[nd++] = "--no-color";
+	dargs[nd++] = "--no-ext-diff";
+	dargs[nd++] = "--no-textconv";
+	dargs[nd++] = "--no-relative";
+	dargs[nd++] = "-U0";
+	dargs[nd++] = "-M";
+	dargs[nd++] = "--src-prefix=a/";
+	dargs[nd++] = "--dst-prefix=b/";
+	if (!git_is_commit(&g, "HEAD")) {
+		if (empty_tree(&g, base, sizeof(base))) {
+			status = die(EXIT_INTERNAL, "git hash-object failed");
+			goto out;
+		}
+	} else {
+		snprintf(base, sizeof(base), "HEAD");
+	}
+	if (rev && !strcmp(rev, "-")) {
+		/* a patch as checkpatch.pl takes it: applied to HEAD in a scratch index */
+		const char *rt[] = { "read-tree", base, NULL };
+		const char *ap[] = { "apply", "--cached", "--whitespace=nowarn", patch, NULL };
+		FILE *f;
+		char buf[65536];
+		size_t n;
+
+		snprintf(patch, sizeof(patch), "%s/patch", tmp);
+		snprintf(index, sizeof(index), "%s/index", tmp);
+		f = fopen(patch, "w");
+		while (f && (n = fread(buf, 1, sizeof(buf), stdin)))
+			fwrite(buf, 1, n, f);
+		if (!f || fclose(f)) {
+			status = die(EXIT_INTERNAL, "%s: cannot write the patch", patch);
+			goto out;
+		}
+		g.index = index;
+		if (git_run(&g, rt, NULL, NULL, NULL, err, sizeof(err))) {
+			status = die(EXIT_INTERNAL, "git read-tree: %s", err);
+			goto out;
+		}
+		if (git_run(&g, ap, NULL, NULL, NULL, err, sizeof(err))) {
+			status = die(EXIT_INPUT, "the patch on stdin does not apply to HEAD: %s", err);
+			goto out;
+		}
+		dargs[nd++] = "--cached";
+		dargs[nd++] = base;
+		newrev = "";
+	} else if (rev && strstr(rev, "..")) {
+		const char *dots = strstr(rev, ".."), *b = dots + (dots[2] == '.' ? 3 : 2);
+		char a[512];
+
+		snprintf(a, sizeof(a), "%.*s", (int)(dots - rev), rev);
+		if (!git_is_commit(&g, *a ? a : "HEAD") || !git_is_commit(&g, *b ? b : "HEAD")) {
+			status = die(EXIT_INPUT, "'%s': not a range of commits of %s", rev, g.top);
+			goto out;
+		}
+		dargs[nd++] = rev;
+		snprintf(newcommit, sizeof(newcommit), "%s", *b ? b : "HEAD");
+		newrev = newcommit;
+	} else {
+		if (rev && !git_is_commit(&g, rev)) {
+			status = die(EXIT_INPUT, "'%s': not a commit of %s", rev, g.top);
+			goto out;
+		}
+		if (o.cached)
+			dargs[nd++] = "--cached";
+		dargs[nd++] = rev ? rev : base;
+		newrev = o.cached ? "" : NULL;
+	}
+	dargs[nd++] = "--";
+	dargs[nd] = NULL;
+	if ((i = git_run(&g, dargs, NULL, NULL, &diff, err, sizeof(err))) || !diff) {
+		status = die(i > 0 ? EXIT_INPUT : EXIT_INTERNAL, "git diff: %s", *err ? err : "failed");
+		goto out;
+	}
+	if (change_parse(&ch, diff)) {
+		status = die(EXIT_INTERNAL, "out of memory");
+		goto out;
+	}
+
+	/* The new versions, when they are not the work tree's files. */
+	for (k = 0; newrev && k < ch.n; k++) {
+		const char *cat[] = { "cat-file", "blob", blob, NULL };
+		char *name = ch.v[k].path;
+
+		if (!ends_with(name, ".c") && !ends_with(name, ".h"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", newdir, name);
+		if (mkdirs(path)) {
+			status = die(EXIT_INTERNAL, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		snprintf(blob, sizeof(blob), "%s:%s", newrev, name);	/* ":path": the index */
+		if (git_run(&g, cat, NULL, path, NULL, err, sizeof(err))) {
+			status = die(EXIT_INTERNAL, "git cat-file %s: %s", blob, err);
+			goto out;
+		}
+		extracted = 1;
+	}
+
+	/* The TUs: changed .c files, then TUs of the build including changed headers. */
+	tus = calloc(ch.n + o.max_tus + 1, sizeof(*tus));
+	headers = calloc(ch.n + 1, sizeof(*headers));
+	if (!tus || !headers) {
+		status = die(EXIT_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (k = 0; k < ch.n; k++) {
+		char *name = ch.v[k].path;
+
+		if (ends_with(name, ".h"))
+			headers[nh++] = name;
+		if (!ends_with(name, ".c") || !strncmp(name, "tools/", 6) ||
+		    !strncmp(name, "scripts/", 8))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", kb.src, name);
+		if (access(path, F_OK)) {
+			fprintf(stderr, "rtcheck: note: %s: not in the build's source tree %s: not checked\n",
+				name, kb.src);
+			continue;
+		}
+		tus[ntus++] = name;
+	}
+	if (nh) {
+		int added = 0, more = 0, j;
+
+		nusers = kbuild_header_users(&kb, headers, nh, &users);
+		if (nusers < 0) {
+			status = die(EXIT_INTERNAL, "cannot read the kbuild records of %s", kb.build);
+			goto out;
+		}
+		for (i = 0; i < nusers; i++) {
+			for (j = 0; j < ntus && strcmp(tus[j], users[i]); j++)
+				;
+			if (j < ntus)
+				continue;
+			if (added == o.max_tus) {
+				more++;
+				continue;
+			}
+			tus[ntus++] = users[i];
+			added++;
+		}
+		if (!nusers)
+			fprintf(stderr, "rtcheck: note: no kbuild record of %s lists the changed headers: "
+				"only changed .c files are checked\n", kb.build);
+		/*
+		 * A header included with quotes is found beside its includer first:
+		 * the includers come from the new side too, to see the new header.
+		 */
+		for (i = ntus - added; newrev && i < ntus; i++) {
+			const char *cat[] = { "cat-file", "blob", blob, NULL };
+
+			snprintf(path, sizeof(path), "%s/%s", newdir, tus[i]);
+			snprintf(blob, sizeof(blob), "%s:%s", newrev, tus[i]);
+			if (!mkdirs(path) && !git_run(&g, cat, NULL, path, NULL, NULL, 0))
+				extracted = 1;
+			else
+				unlink(path);	/* not in git: the work tree's file */
+		}
+		if (more)
+			fprintf(stderr, "rtcheck: note: %d more TUs of %s include the changed headers: "
+				"not checked (--max-tus %d)\n", more, kb.build, o.max_tus);
+	}
+	if (extracted)
+		ly.dir[ly.n++] = newdir;
+	if (strcmp(g.top, kb.src))
+		ly.dir[ly.n++] = g.top;
+	src.dirs[src.ndirs++] = newdir;
+	if (strcmp(g.top, kb.src))
+		src.dirs[src.ndirs++] = g.top;
+	src.dirs[src.ndirs++] = kb.src;
+	status = EXIT_OK;
+	if (ntus) {
+		tool_path(tool, sizeof(tool));
+		status = analyse(&kb, tus, ntus, &ly, tool, o.rules, &fs);
+		if (status == EXIT_INTERNAL)
+			goto out;
+	}
+	status = report(&fs, &src, tus, ntus, &o, o.baseline ? &known : NULL, save ? NULL : &ch,
+			kb.src, status);
+out:
+	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	for (i = 0; i < nusers; i++)
+		free(users[i]);
+	free(users);
+	free(tus);
+	free(headers);
+	free(diff);
+	change_free(&ch);
+	findings_free(&fs);
+	sources_free(&src);
+	baseline_free(&known);
+	return status;
+}
+
+static int cmd_baseline(int argc, char **argv)
+{
+	int i;
+
+	if (argc < 2 || strcmp(argv[1], "save"))
+		return die(EXIT_USAGE, "baseline: %s%s%s (see rtcheck --help)",
+			   argc < 2 ? "no subcommand" : "unknown subcommand '",
+			   argc < 2 ? "" : argv[1], argc < 2 ? "" : "'");
+	for (i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--diff"))
+			return cmd_diff(argc - 1, argv + 1, 1);
+	return cmd_check(argc - 1, argv + 1, 1);
+}
+
 static int cmd_prepare_tree(int argc, char **argv)
 {
 	char script[PATH_MAX];
@@ -316,8 +903,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "check"))
 		return cmd_check(argc - 1, argv + 1, 0);
+	if (!strcmp(argv[1], "diff"))
+		return cmd_diff(argc - 1, argv + 1, 0);
+	if (!strcmp(argv[1], "baseline"))
+		return cmd_baseline(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "install-hook"))
+		return cmd_install_hook(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fix"))
-		return cmd_check(argc - 1, argv + 1, 1);
+		return cmd_fix(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "sweep"))
 		return cmd_sweep(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "prepare-tree"))

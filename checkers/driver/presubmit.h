@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Pre-submit mode (docs/presubmit.md): the lines a git change touches,
+ * baselines of known findings, inline suppressions and the git hook.
+ */
+#ifndef RTCHECK_PRESUBMIT_H
+#define RTCHECK_PRESUBMIT_H
+
+#include "findings.h"
+#include "kbuild.h"
+
+#include <stddef.h>
+
+/* design.md §3 */
+enum { EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INPUT, EXIT_INTERNAL };
+
+/* --- running rtcheck-clang (analyse.c) ---------------------------------- */
+
+/*
+ * Where the text of a file comes from when it is not the build's source
+ * tree: the new versions of a change extracted from git, a git tree other
+ * than the build's sources. The first that has a file wins, then kb->src.
+ */
+struct layers {
+	const char *dir[2];
+	int n;
+};
+
+/*
+ * Checks the TUs rel[] (paths relative to kb->src; each must exist there, for
+ * kbuild's flags) with rtcheck-clang and appends its findings to fs, paths
+ * relative to the kernel root. Returns EXIT_OK, EXIT_INPUT (a TU kbuild or
+ * clang cannot compile: reported on stderr) or EXIT_INTERNAL.
+ */
+int analyse(const struct kbuild *kb, char *const rel[], int nrel, const struct layers *ly,
+	    const char *tool, const char *rules, struct findings *fs);
+
+/* --- inline suppressions (suppress.c) ----------------------------------- */
+
+/*
+ * Hides the findings an inline "rtcheck: ignore RULE: reason" comment on
+ * their line or the line above covers, and adds the driver's findings about
+ * suppressions: RULE_IGNORE_INVALID (no reason, unknown rule) for every file
+ * read, RULE_IGNORE_UNUSED for suppressions in main_files (the .c files
+ * checked) that cover nothing, unless report_unused is 0 (a TU did not
+ * compile: its findings are unknown). rules: the ids checked, NULL for all.
+ */
+void suppress_apply(struct findings *fs, struct sources *src, char *const main_files[],
+		    int nmain, const char *rules, int report_unused);
+
+/* --- baselines (baseline.c) --------------------------------------------- */
+
+struct baseline {
+	struct fingerprint *v;
+	size_t n;
+};
+
+/* 0, or -1 with a message in err. */
+int baseline_load(struct baseline *b, const char *path, char *err, size_t errlen);
+/* Hides the shown findings the baseline knows (each entry hides one). */
+void baseline_apply(const struct baseline *b, struct findings *fs, struct sources *src);
+/* Writes the shown findings as a baseline; 0 or -1 on a write error. */
+int baseline_write(FILE *out, const struct findings *fs, struct sources *src);
+void baseline_free(struct baseline *b);
+
+/* --- git (gitdiff.c) ---------------------------------------------------- */
+
+struct git {
+	char top[PATH_MAX];	/* the work tree's top-level directory */
+	const char *index;	/* GIT_INDEX_FILE for git, or NULL */
+};
+
+/* The lines of one file a change adds or rewrites, in its new version. */
+struct changed_file {
+	char *path;		/* relative to the top of the tree */
+	unsigned int (*ranges)[2];	/* [first, last] line */
+	size_t nranges;
+};
+
+struct change {
+	struct changed_file *v;
+	size_t n;
+};
+
+/* Finds the work tree dir belongs to; 0 or -1 with a message in err. */
+int git_open(struct git *g, const char *dir, char *err, size_t errlen);
+/*
+ * Runs "git -C top ARGS" with stdin from in (or /dev/null), stdout into
+ * out_path or *out (malloc'd, NUL-terminated) or /dev/null; returns git's
+ * exit status, with its first line of stderr in err.
+ */
+int git_run(const struct git *g, const char *const args[], const char *in, const char *out_path,
+	    char **out, char *err, size_t errlen);
+/* Whether rev names a commit. */
+int git_is_commit(const struct git *g, const char *rev);
+/* Parses "git diff -U0" output; 0 or -1. */
+int change_parse(struct change *c, const char *diff);
+/* Whether line of file (relative to the top) is among the changed lines. */
+int change_has(const struct change *c, const char *file, unsigned int line);
+void change_free(struct change *c);
+
+/* --- the git hook (hook.c) ---------------------------------------------- */
+
+int cmd_install_hook(int argc, char **argv);
+
+#endif
