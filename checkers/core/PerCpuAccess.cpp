@@ -34,6 +34,18 @@ std::string perCpuObjectOf(StringRef Spelled) {
 
 namespace {
 
+bool locksOrUnlocks(ApiEffect E) {
+  switch (E) {
+  case ApiEffect::RAW_LOCK: case ApiEffect::RAW_UNLOCK: case ApiEffect::RAW_TRYLOCK:
+  case ApiEffect::RT_LOCK: case ApiEffect::RT_LOCK_BH: case ApiEffect::LOCAL_LOCK:
+  case ApiEffect::RT_UNLOCK: case ApiEffect::RT_UNLOCK_BH: case ApiEffect::RT_TRYLOCK:
+  case ApiEffect::SLEEPING_LOCK: case ApiEffect::SLEEPING_UNLOCK:
+    return true;
+  default:
+    return false;
+  }
+}
+
 class AccessFinder : public RecursiveASTVisitor<AccessFinder> {
 public:
   AccessFinder(ASTContext &Ctx) : Ctx(Ctx), SM(Ctx.getSourceManager()), LO(Ctx.getLangOpts()) {}
@@ -91,10 +103,11 @@ public:
     Acc.Root = S;
     Acc.Var = writtenPerCpuVar(S);
     if (Acc.Var) {
-      Acc.Object = objectName(*Acc.Var, Acc.Spelled);
+      Acc.Object = Acc.Var->getName().str();
       const auto *RT = Acc.Var->getType()->getAs<RecordType>();
-      Acc.FieldsAreObjects =
+      Acc.SharedStruct =
           RT && !SM.isInMainFile(SM.getExpansionLoc(RT->getDecl()->getLocation()));
+      Acc.Field = fieldOf(*Acc.Var, Acc.Spelled);
     }
     if (Acc.Object.empty())
       return true;
@@ -153,6 +166,10 @@ public:
       }
       if (const auto *C = dyn_cast_or_null<CallExpr>(P); C && C->getCallee() != R)
         U.ArgOf = C;
+      // xchg(p, NULL), WRITE_ONCE(sd->x, v): lockless on purpose.
+      for (StringRef Macro : enclosingMacroArgs(R->getLocation(), SM, LO))
+        if (hasEffect(Macro, ApiEffect::LOCKLESS))
+          U.Kind = PerCpuUseKind::Read;
       // The use belongs to the nearest access before it that stores to the
       // local ("nc = this_cpu_ptr(&a)" in one branch, "&b" in the other).
       PerCpuAccess *Owner = nullptr;
@@ -212,9 +229,11 @@ private:
       if (U->isIncrementDecrementOp())
         return PerCpuUseKind::Count;
       if (U->getOpcode() == UO_AddrOf) {
-        // list_empty(&sd->poll_list) only looks.
+        // list_empty(&sd->poll_list) only looks; spin_trylock(&sk->lock)
+        // takes the lock that protects the rest.
         const auto *C = I + 2 < Up.size() ? dyn_cast<CallExpr>(Up[I + 2]) : nullptr;
-        if (C && hasEffect(spellCall(C, SM, LO).ApiName, ApiEffect::PEEK))
+        const ApiEntry *A = C ? lookupApi(spellCall(C, SM, LO).ApiName) : nullptr;
+        if (A && (A->Effect == ApiEffect::PEEK || locksOrUnlocks(A->Effect)))
           return PerCpuUseKind::Read;
         return PerCpuUseKind::Address;
       }
@@ -248,23 +267,16 @@ private:
   }
   std::vector<std::pair<const VarDecl *, const Expr *>> Stores;
 
-  // A per-CPU struct of this file is one resource (one lock converts it);
-  // the fields of a shared one (softnet_data of netdevice.h) are separate
-  // resources, converted one by one upstream: "softnet_data.xmit".
-  std::string objectName(const VarDecl &Var, StringRef Spelled) const {
-    std::string Name = Var.getName().str();
-    const auto *RT = Var.getType()->getAs<RecordType>();
-    if (!RT || SM.isInMainFile(SM.getExpansionLoc(RT->getDecl()->getLocation())))
-      return Name;
+  // The field an accessor names: "softnet_data.xmit.recursion" -> "xmit".
+  static std::string fieldOf(const VarDecl &Var, StringRef Spelled) {
     std::string Squeezed;
     for (char C : Spelled)
       if (!isspace((unsigned char)C) && C != '(' && C != ')' && C != '&')
         Squeezed += C;
     StringRef Rest = StringRef(Squeezed);
-    if (!Rest.consume_front(Name) || !Rest.consume_front("."))
-      return Name;
-    return Name + "." +
-           Rest.take_while([](char C) { return isalnum((unsigned char)C) || C == '_'; }).str();
+    if (!Rest.consume_front(Var.getName()) || !Rest.consume_front("."))
+      return "";
+    return Rest.take_while([](char C) { return isalnum((unsigned char)C) || C == '_'; }).str();
   }
 
   // The DEFINE_PER_CPU variable the programmer wrote in the accessor's

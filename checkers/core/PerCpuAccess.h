@@ -51,8 +51,8 @@ struct PerCpuAccess {
   std::string Api;     ///< "this_cpu_ptr"
   std::string Spelled; ///< its object argument as written: "&napi_alloc_cache.page"
   std::string Written; ///< the whole access: "per_cpu_ptr(&v, smp_processor_id())"
-  /// What findings are grouped by: the per-CPU variable ("napi_alloc_cache")
-  /// or, for a __percpu struct member, "->member".
+  /// The per-CPU variable ("napi_alloc_cache") or, for a __percpu struct
+  /// member, "->member".
   std::string Object;
   /// The DEFINE_PER_CPU variable, when the object is one of the TU.
   const clang::VarDecl *Var = nullptr;
@@ -62,9 +62,11 @@ struct PerCpuAccess {
   const clang::Stmt *Root = nullptr;
   /// For updates: the result is used (__this_cpu_inc_return(v) > limit).
   bool ValueUsed = false;
-  /// The variable is a struct of a header (softnet_data): its fields are
-  /// separate resources, named "softnet_data.process_queue".
-  bool FieldsAreObjects = false;
+  /// The variable is a struct of a header (softnet_data), whose fields may
+  /// be separate resources ("softnet_data.process_queue").
+  bool SharedStruct = false;
+  /// The field the accessor names: "xmit" of __this_cpu_inc(softnet_data.xmit.recursion).
+  std::string Field;
   /// Uses of Local after the access (only those an RT kernel reaches, once
   /// the function's CFG is built).
   std::vector<PerCpuUse> Uses;

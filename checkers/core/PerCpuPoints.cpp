@@ -13,8 +13,8 @@ llvm::DenseSet<const VarDecl *> containers(const TuFacts &TU) {
   llvm::DenseSet<const VarDecl *> Out;
   for (const FunctionFacts &F : TU.Functions)
     for (const PerCpuAccess &A : F.accesses())
-      if (A.FieldsAreObjects && A.Var &&
-          (A.Object != A.Var->getName() ||
+      if (A.SharedStruct && A.Var &&
+          (!A.Field.empty() ||
            llvm::any_of(A.Uses, [](const PerCpuUse &U) { return !U.Member.empty(); })))
         Out.insert(A.Var);
   return Out;
@@ -27,7 +27,8 @@ std::vector<PerCpuPoint> pointsOf(const TuFacts &TU, const FunctionFacts &F,
     const PerCpuAccess &A = F.accesses()[I];
     bool ThroughPointer = A.Kind == PerCpuAccessKind::Pointer || A.Kind == PerCpuAccessKind::Read;
     if (!ThroughPointer || !A.Local || A.Uses.empty()) {
-      Points.push_back({&F, &A, A.Site, A.Site, A.Object, A.text(), &F.AccessStateBefore[I]});
+      Points.push_back({&F, &A, A.Site, A.Site, A.Object, A.SharedStruct ? A.Field : "",
+                        A.text(), &F.AccessStateBefore[I]});
       continue;
     }
     std::string Local = A.Local->getName().str();
@@ -42,11 +43,7 @@ std::vector<PerCpuPoint> pointsOf(const TuFacts &TU, const FunctionFacts &F,
       if (U.Kind == PerCpuUseKind::Whole && U.ArgOf && Containers.count(A.Var))
         continue;
       std::string Used = U.Member.empty() ? Local : Local + "->" + U.Member;
-      std::string Object =
-          A.FieldsAreObjects && !U.Member.empty() ? A.Object + "." + U.Member : A.Object;
-      // A field of a header's struct is found at its use; the rest at the
-      // access, whichever of its uses is the one reached with BH only.
-      Points.push_back({&F, &A, Object == A.Object ? A.Site : U.Loc, U.Loc, Object,
+      Points.push_back({&F, &A, A.Site, U.Loc, A.Object, A.SharedStruct ? U.Member : "",
                         Used + " (" + Local + " = " + A.text() + ")", &F.UseStateBefore[I][J],
                         U.Kind});
     }

@@ -14,11 +14,10 @@ namespace rtcheck {
 struct PerCpuPoint {
   const FunctionFacts *F;
   const PerCpuAccess *Access;
-  clang::SourceLocation Loc; ///< where a finding is: the access, or a field's use
-  clang::SourceLocation UseLoc; ///< where the data is used
-  /// "napi_alloc_cache", or a field of a header's struct
-  /// ("softnet_data.process_queue") used through the pointer.
-  std::string Object;
+  clang::SourceLocation Loc;    ///< the access
+  clang::SourceLocation UseLoc; ///< where the data is used: the access, or a use of its pointer
+  std::string Object;           ///< "softnet_data"
+  std::string Field;            ///< for a header's struct, the field used: "process_queue"
   std::string What; ///< for messages: "sd->process_queue (sd = this_cpu_ptr(&softnet_data))"
   const ContextState *State;
   PerCpuUseKind Use = PerCpuUseKind::Whole; ///< through the pointer, how

@@ -67,6 +67,8 @@ StringRef baseObject(StringRef Object) { return Object.take_until([](char C) { r
 // A point reached with only BH disabled, and how.
 struct BhSite {
   PerCpuPoint Point;
+  std::string Object;       ///< what the finding is about: "softnet_data.process_queue"
+  clang::SourceLocation Loc; ///< where it is reported
   std::vector<ChainStep> Chain; ///< from the BH entry to the point
   std::string Why;              ///< what disables BH
 };
@@ -87,8 +89,8 @@ public:
       for (const PerCpuPoint &P : Points[&F]) {
         const HeldContext *Bh;
         if (serialisation(*P.State, Bh) == Serialised::BhOnly && !locks(F, P.Object) &&
-            !heldAtEveryUse(P.Object, *Bh) && !lockOfTheObject(P, *Bh))
-          add({P, entryChain(F, *Bh), bhPhrase(*Bh)});
+            !heldAtEveryUse(keyOf(P), *Bh) && !lockOfTheObject(P, *Bh))
+          add(site(P, entryChain(F, *Bh), bhPhrase(*Bh)));
       }
       for (size_t I = 0; I < F.calls().size(); ++I) {
         const HeldContext *Bh;
@@ -98,7 +100,7 @@ public:
           for (const FreePoint &Free : Callee == &F ? NoPoints : FreePoints[Callee]) {
             if (locks(F, Free.Point.Object))
               continue;
-            BhSite S{Free.Point, entryChain(F, *Bh), bhPhrase(*Bh)};
+            BhSite S = site(Free.Point, entryChain(F, *Bh), bhPhrase(*Bh));
             S.Chain.push_back({F.calls()[I].Site, F.Name, "calls " + Callee->Name + "()"});
             S.Chain.insert(S.Chain.end(), Free.Calls.begin(), Free.Calls.end());
             add(std::move(S));
@@ -119,20 +121,40 @@ private:
   llvm::StringSet<> ReadObjects; ///< objects whose value the TU reads back
   /// Per object, the spin_lock_bh() locks held at every point of the TU.
   std::map<std::string, std::vector<std::string>> CommonBhLocks;
+  /// Header structs some of whose fields the file serialises otherwise (a
+  /// lock, irqs off): their fields are separate resources (softnet_data's
+  /// completion_queue under irq-off, process_queue under BH only).
+  llvm::StringSet<> Containers;
+
+  std::string keyOf(const PerCpuPoint &P) const {
+    return Containers.count(P.Object) && !P.Field.empty() ? P.Object + "." + P.Field : P.Object;
+  }
+
+  BhSite site(const PerCpuPoint &P, std::vector<ChainStep> Chain, std::string Why) const {
+    bool Field = Containers.count(P.Object) && !P.Field.empty();
+    return {P, keyOf(P), Field ? P.UseLoc : P.Loc, std::move(Chain), std::move(Why)};
+  }
 
   void collect(const TuFacts &TU) {
     Points.clear(), Objects.clear(), FreePoints.clear(), Locked.clear(), ReadObjects.clear();
     CommonBhLocks.clear();
     Points = perCpuPoints(TU);
+    Containers.clear();
+    for (auto &[F, List] : Points)
+      for (const PerCpuPoint &P : List) {
+        const HeldContext *Bh;
+        if (!P.Field.empty() && serialisation(*P.State, Bh) == Serialised::Protected)
+          Containers.insert(P.Object);
+      }
     for (auto &[F, List] : Points)
       for (const PerCpuPoint &P : List) {
         if (P.Access->Kind == PerCpuAccessKind::ValueRead)
-          ReadObjects.insert(P.Object);
+          ReadObjects.insert(keyOf(P));
         std::vector<std::string> Keys;
         for (const HeldContext &H : P.State->Held)
           if (H.Must && H.DisablesBh && !H.Key.empty())
             Keys.push_back(H.Key);
-        auto [It, New] = CommonBhLocks.insert({P.Object, Keys});
+        auto [It, New] = CommonBhLocks.insert({keyOf(P), Keys});
         if (!New)
           llvm::erase_if(It->second, [&](const std::string &K) { return !llvm::is_contained(Keys, K); });
       }
@@ -237,13 +259,20 @@ private:
 
   // How much a use says about the data: a read alone the least.
   static int weight(PerCpuUseKind K) {
-    return K == PerCpuUseKind::Read ? 0 : K == PerCpuUseKind::Count ? 1 : 2;
+    switch (K) {
+    case PerCpuUseKind::Read: return 0;
+    case PerCpuUseKind::Count: return 1;
+    case PerCpuUseKind::Whole: return 2;
+    case PerCpuUseKind::Write:
+    case PerCpuUseKind::Address: return 3;
+    }
+    return 0;
   }
 
   // One site per finding location: the use that says the most.
   void add(BhSite S) {
-    std::vector<BhSite> &Sites = Objects[S.Point.Object];
-    auto It = llvm::find_if(Sites, [&](const BhSite &O) { return O.Point.Loc == S.Point.Loc; });
+    std::vector<BhSite> &Sites = Objects[S.Object];
+    auto It = llvm::find_if(Sites, [&](const BhSite &O) { return O.Loc == S.Loc; });
     if (It == Sites.end())
       Sites.push_back(std::move(S));
     else if (weight(S.Point.Use) > weight(It->Point.Use))
@@ -264,8 +293,12 @@ private:
       const PerCpuAccess &A = *S.Point.Access;
       switch (A.Kind) {
       case PerCpuAccessKind::Pointer:
-      case PerCpuAccessKind::Read:
         return S.Point.Use != PerCpuUseKind::Read && (S.Point.Use != PerCpuUseKind::Count || ReadBack);
+      case PerCpuAccessKind::Read: // the object a per-CPU slot points to:
+        // changed through it; handing the pointer on (a refcounted route
+        // cached per CPU) is not.
+        return S.Point.Use == PerCpuUseKind::Write || S.Point.Use == PerCpuUseKind::Address ||
+               (S.Point.Use == PerCpuUseKind::Count && ReadBack);
       case PerCpuAccessKind::Update:
         return A.ValueUsed || ReadBack;
       case PerCpuAccessKind::ValueRead:
@@ -275,23 +308,25 @@ private:
     });
   }
 
-  static std::string pointPhrase(const PerCpuPoint &P) {
+  static std::string pointPhrase(const BhSite &S) {
+    const PerCpuPoint &P = S.Point;
+    const std::string &Object = S.Object;
     switch (P.Access->Kind) {
     case PerCpuAccessKind::Pointer:
-      return "uses this CPU's " + P.Object + ": " + P.What;
+      return "uses this CPU's " + Object + ": " + P.What;
     case PerCpuAccessKind::Update:
-      return "updates this CPU's " + P.Object + " non-atomically: " + P.What;
+      return "updates this CPU's " + Object + " non-atomically: " + P.What;
     case PerCpuAccessKind::Read:
-      return "uses the object this CPU's " + P.Object + " points to: " + P.What;
+      return "uses the object this CPU's " + Object + " points to: " + P.What;
     case PerCpuAccessKind::ValueRead:
-      return "reads this CPU's " + P.Object + ": " + P.What;
+      return "reads this CPU's " + Object + ": " + P.What;
     }
     return P.What;
   }
 
   void report(const TuFacts &TU, FindingSink &Out, StringRef Object, std::vector<BhSite> &Sites) {
     llvm::stable_sort(Sites, [&](const BhSite &A, const BhSite &B) {
-      return TU.SM.isBeforeInTranslationUnit(A.Point.Loc, B.Point.Loc);
+      return TU.SM.isBeforeInTranslationUnit(A.Loc, B.Loc);
     });
     const BhSite &First = Sites.front();
     bool Counter = llvm::none_of(Sites, [](const BhSite &S) {
@@ -299,7 +334,7 @@ private:
              S.Point.Access->Kind == PerCpuAccessKind::Read;
     });
     std::vector<ChainStep> Chain = First.Chain;
-    Chain.push_back({First.Point.UseLoc, First.Point.F->Name, pointPhrase(First.Point)});
+    Chain.push_back({First.Point.UseLoc, First.Point.F->Name, pointPhrase(First)});
     for (size_t I = 1; I < Sites.size(); ++I)
       Chain.push_back({Sites[I].Point.UseLoc, Sites[I].Point.F->Name,
                        "also with only BH disabled (" + Sites[I].Why + "): " + Sites[I].Point.What});
@@ -321,7 +356,7 @@ private:
     std::string Summary;
     rtcheck_fix Fix{buildNestedBhLock(TU, FixSites, Edits, Summary), nullptr, nullptr};
     Fix.summary = Summary.c_str();
-    Out.report(RuleId, RTCHECK_WARNING, TU.SM, First.Point.Loc, First.Point.F->Name, Msg, Chain,
+    Out.report(RuleId, RTCHECK_WARNING, TU.SM, First.Loc, First.Point.F->Name, Msg, Chain,
                Fix, Fix.kind == RTCHECK_FIX_NONE ? nullptr : &Edits);
   }
 };
