@@ -201,3 +201,80 @@ def test_every_fixture_of_a_rule_with_fixes_has_its_fixed_text():
             missing = [os.path.basename(c) for c in glob.glob(os.path.join(rule_dir, "*.c"))
                        if not os.path.exists(c + ".fixed")]
             assert not missing, f"{os.path.basename(rule_dir)}: no .c.fixed for {missing}"
+
+
+# Three fixes of two kinds; -DRTCHECK_TEST_NO_MIGRATE (in the verify DB only)
+# makes migrate_disable() an undeclared identifier, so the rt-bpf-preempt
+# conversion does not compile on that tree while the rt-rwsem-non-owner
+# fallbacks before and after it do.
+MIXED = """// SPDX-License-Identifier: GPL-2.0
+#include <linux/filter.h>
+#include <linux/kconfig.h>
+#include <linux/preempt.h>
+#include <linux/rwsem.h>
+
+#ifdef RTCHECK_TEST_NO_MIGRATE
+#undef migrate_disable
+#define migrate_disable() rtcheck_test_no_such_function
+#endif
+
+struct fixture_stack {
+	struct rw_semaphore *sem;
+	bool busy;
+};
+
+void fixture_first(struct fixture_stack *st)
+{
+	if (st->busy)
+		return;
+	down_read_non_owner(st->sem);
+}
+
+u32 fixture_preempt_run(struct bpf_prog *prog, void *ctx)
+{
+	u32 ret;
+
+	preempt_disable();
+	ret = bpf_prog_run(prog, ctx);
+	preempt_enable();
+	return ret;
+}
+
+void fixture_last(struct fixture_stack *st)
+{
+	if (st->busy)
+		return;
+	down_read_non_owner(st->sem);
+}
+"""
+
+
+def test_verify_applies_the_fixes_that_pass(tmp_path):
+    work = tmp_path / "mixed.c"
+    work.write_text(MIXED)
+    work = str(work)
+    db = verify_db(tmp_path, work, "6.12-nort", extra=["-DRTCHECK_TEST_NO_MIGRATE"])
+    proc, findings = run_tool(work, "--fix", f"--verify-db={db}")
+    assert sorted((f["function"], f["fix"]["kind"]) for f in findings) == [
+        ("fixture_first", "auto"), ("fixture_last", "auto"), ("fixture_preempt_run", "auto")]
+    # A refused fix is exit 3 (as a file that cannot be fixed); the others are written.
+    assert proc.returncode == 3, proc.stderr
+    assert open(work).read() == MIXED.replace(
+        "\tif (st->busy)", "\tif (IS_ENABLED(CONFIG_PREEMPT_RT) || st->busy)")
+    line = MIXED.split("\n").index("\tret = bpf_prog_run(prog, ctx);") + 1
+    build, _, _ = kbuild_flags("6.12-nort")
+    notes = [l for l in proc.stderr.splitlines() if l.startswith("rtcheck: note: fix not applied")]
+    assert len(notes) == 1, proc.stderr
+    assert notes[0].startswith(f"rtcheck: note: fix not applied: mixed.c:{line}: rt-bpf-preempt: "
+                               f"does not compile on {build}: "), notes[0]
+    assert "rtcheck_test_no_such_function" in notes[0], notes[0]
+    assert "rtcheck: error: mixed.c: 1 of 3 fixes not applied" in proc.stderr, proc.stderr
+    assert not glob.glob(str(tmp_path / "*.rtcheck-*")), "temporary file left behind"
+    # Without the poison every fix passes: the refusal was the flag's doing.
+    work2 = tmp_path / "clean" / "mixed.c"
+    work2.parent.mkdir()
+    work2.write_text(MIXED)
+    db2 = verify_db(tmp_path / "clean", str(work2), "6.12-nort")
+    proc, _ = run_tool(str(work2), "--fix", f"--verify-db={db2}")
+    assert proc.returncode == 0, proc.stderr
+    assert "migrate_disable();" in work2.read_text()

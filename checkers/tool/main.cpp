@@ -16,6 +16,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/VirtualFileSystem.h"
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -201,16 +202,16 @@ std::string analyse(const tooling::CompileCommand &Cmd, const std::vector<const 
   return "";
 }
 
-// --verify: the patched file must compile with every command given for it
-// (this tree's and --verify-db's) and the fixed findings must be gone.
-bool verified(const FileFixes &F, const std::vector<tooling::CompileCommand> &Commands,
-              const std::vector<const RuleInfo *> &Rules, const std::string &Root,
-              const std::vector<rtcheck_finding> &Before) {
+// --verify: why the patched text of F (only the edits of F.Fixes) fails,
+// or "" if it compiles with every command given for the file (this tree's
+// and --verify-db's) and the fixed findings are gone. Newest is the fix a
+// remaining finding of its own rule and function is blamed on.
+std::string verifyFailure(const FileFixes &F, const std::vector<tooling::CompileCommand> &Commands,
+                          const std::vector<const RuleInfo *> &Rules, const std::string &Root,
+                          const std::vector<rtcheck_finding> &Before, const PendingFix &Newest) {
   auto Patched = patchedText(F);
-  if (!Patched) {
-    error(llvm::toString(Patched.takeError()));
-    return false;
-  }
+  if (!Patched)
+    return llvm::toString(Patched.takeError());
   // Per (rule, function): how many findings may remain once the fixes are in.
   std::map<std::pair<std::string, std::string>, int> Allowed;
   for (const rtcheck_finding &B : Before)
@@ -224,17 +225,73 @@ bool verified(const FileFixes &F, const std::vector<tooling::CompileCommand> &Co
     FindingSink Again(Root);
     std::string Err = analyse(Cmd, Rules, Again, &*Patched);
     if (!Err.empty()) {
-      error(F.RelFile + ": fix not applied: with the flags of " + Cmd.Directory + " it " + Err);
-      return false;
+      StringRef E(Err);
+      if (E.consume_front("does not compile: "))
+        return "does not compile on " + Cmd.Directory + ": " + E.str();
+      return "with the flags of " + Cmd.Directory + ": " + Err;
     }
     std::map<std::pair<std::string, std::string>, int> After;
     for (const rtcheck_finding &Left : Again.sorted())
       if (++After[{Left.rule, Left.where.function}] > Allowed[{Left.rule, Left.where.function}]) {
-        error(F.RelFile + ": fix not applied: " + Left.rule + " is still reported in " +
-              Left.where.function + "()");
-        return false;
+        if (Left.rule == Newest.Rule && Left.where.function == Newest.Function)
+          return "the finding is still there";
+        return std::string("it leaves ") + Left.rule + " reported in " + Left.where.function + "()";
       }
   }
+  return "";
+}
+
+// --verify, per fix: the fixes of F that pass. If all of them together fail,
+// they are tried one by one in file order, each on top of the ones that passed
+// before it (at most one re-analysis per fix more than the first one); each
+// refused fix is a note. Refused counts them. False if the file itself cannot
+// be verified (changed since it was analysed, unreadable): nothing of it is kept.
+bool verifiedFixes(FileFixes &F, const std::vector<tooling::CompileCommand> &Commands,
+                   const std::vector<const RuleInfo *> &Rules, const std::string &Root,
+                   const std::vector<rtcheck_finding> &Before, unsigned &Refused) {
+  if (auto Patched = patchedText(F); !Patched) {
+    error(llvm::toString(Patched.takeError()));
+    return false;
+  }
+  std::vector<const PendingFix *> Order = F.Fixes;
+  auto Offset = [](const PendingFix *P) { return P->Edits.empty() ? 0u : P->Edits.begin()->getOffset(); };
+  std::stable_sort(Order.begin(), Order.end(), [&](const PendingFix *A, const PendingFix *B) {
+    return std::make_pair(A->Line, Offset(A)) < std::make_pair(B->Line, Offset(B));
+  });
+  std::string All = verifyFailure(F, Commands, Rules, Root, Before, *Order.back());
+  if (All.empty())
+    return true;
+  FileFixes Kept = F;
+  Kept.Edits = tooling::Replacements();
+  Kept.Fixes.clear();
+  for (size_t I = 0; I < Order.size(); ++I) {
+    const PendingFix &P = *Order[I];
+    FileFixes Candidate = Kept;
+    std::string Why;
+    for (const tooling::Replacement &R : P.Edits) {
+      if (llvm::is_contained(Candidate.Edits, R))
+        continue; // the same edit from a fix that passed
+      if (llvm::Error E = Candidate.Edits.add(R)) {
+        llvm::consumeError(std::move(E));
+        Why = "its edits do not combine with the fixes before it";
+        break;
+      }
+    }
+    Candidate.Fixes.push_back(&P);
+    if (Why.empty())
+      // The last fix on top of all the others is the whole set, already tried.
+      Why = Kept.Fixes.size() + 1 == Order.size()
+                ? All
+                : verifyFailure(Candidate, Commands, Rules, Root, Before, P);
+    if (Why.empty()) {
+      Kept = std::move(Candidate);
+      continue;
+    }
+    ++Refused;
+    llvm::errs() << "rtcheck: note: fix not applied: " << P.RelFile << ":" << P.Line << ": "
+                 << P.Rule << ": " << Why << "\n";
+  }
+  F = std::move(Kept);
   return true;
 }
 
@@ -359,12 +416,25 @@ int main(int Argc, char **Argv) {
           for (tooling::CompileCommand &C : DB->getCompileCommands(F.File))
             Checks.push_back(std::move(C));
       }
-      size_t Before = Files.size();
-      llvm::erase_if(Files, [&](const FileFixes &F) {
-        return !verified(F, Checks, Rules, Root, Findings);
-      });
-      if (Files.size() != Before)
-        Status = std::max<int>(Status, ExitInput);
+      // A refused fix is an input error (exit 3), as a file that cannot be
+      // fixed is; the fixes that passed are written all the same.
+      std::vector<FileFixes> Passed;
+      for (FileFixes &F : Files) {
+        size_t Total = F.Fixes.size();
+        unsigned Refused = 0;
+        if (!verifiedFixes(F, Checks, Rules, Root, Findings, Refused)) {
+          Status = std::max<int>(Status, ExitInput);
+          continue;
+        }
+        if (Refused) {
+          error(F.RelFile + ": " + llvm::Twine(Refused) + " of " + llvm::Twine(Total) +
+                " fixes not applied: --verify refused them");
+          Status = std::max<int>(Status, ExitInput);
+        }
+        if (!F.Fixes.empty())
+          Passed.push_back(std::move(F));
+      }
+      Files = std::move(Passed);
     }
     if (!applyFixes(Files, Opts.Fix == Options::FixMode::DryRun, llvm::outs()))
       Status = std::max<int>(Status, ExitInput);
