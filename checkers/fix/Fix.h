@@ -23,6 +23,10 @@ public:
   bool insertBefore(clang::SourceLocation Loc, llvm::StringRef Text);
   /// Inserts after the token that starts at Loc.
   bool insertAfterToken(clang::SourceLocation Loc, llvm::StringRef Text);
+  /// Replaces exactly the characters of Range (file locations: whole lines).
+  bool replaceChars(clang::CharSourceRange Range, llvm::StringRef Text) {
+    return add(Range, Text);
+  }
 
   bool empty() const { return Edits.empty(); }
   const clang::tooling::Replacements &edits() const { return Edits; }

@@ -11,7 +11,7 @@
 #include "core/Analysis.h"
 #include "core/KernelApi.h"
 #include "core/PerCpuWrites.h"
-#include "fix/PreemptToMigrate.h"
+#include "fix/BpfPreemptFix.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Lex/Lexer.h"
 #include "llvm/ADT/DenseMap.h"
@@ -276,44 +276,24 @@ private:
       Msg += " on some paths (a non-preemptible mode chosen by a condition)";
     Msg += ": on PREEMPT_RT the whole run is then a non-preemptible section, although a "
            "program only needs to stay on this CPU";
-    std::string Summary;
     if (Update) {
       Msg += "; this section also relies on preemption being off for " + Update->What +
              ", a non-atomic per-CPU update: migrate_disable() is not enough (another task "
              "can run on this CPU in between), the per-CPU data needs a local_lock_t "
              "(local_lock_nested_bh() in softirq context)";
-      Summary = "no automatic conversion: protect the per-CPU data with a local_lock_t "
-                "(local_lock()/local_lock_nested_bh()) instead of preempt_disable(), as "
-                "upstream did for seg6_bpf_srh_states (see docs/rules/rt-bpf-preempt.md)";
       Chain.insert(Chain.end(), Update->Steps.begin(), Update->Steps.end());
     } else if (!Section.Must) {
       Msg += ": disable migration in every mode (migrate_disable()/migrate_enable())";
-      Summary = "no automatic conversion yet: remove the non-preemptible mode, "
-                "migrate_disable()/migrate_enable() on every path "
-                "(see docs/rules/rt-bpf-preempt.md)";
-    }
-    FixBuilder Edits(TU.SM, TU.Ctx.getLangOpts());
-    rtcheck_fix Fix{RTCHECK_FIX_NONE, nullptr, nullptr};
-    if (!Update && Section.Must) {
+    } else {
       Msg += ": use migrate_disable()/migrate_enable() (the same as preempt_disable() on "
              "!PREEMPT_RT), or bpf_prog_run_pin_on_cpu()";
-      std::string Why;
-      if (buildPreemptToMigrate(F, Section, Edits, Why)) {
-        Fix.kind = RTCHECK_FIX_AUTO;
-        Summary = "replace preempt_disable()/preempt_enable() around the run with "
-                  "migrate_disable()/migrate_enable(): no change on !PREEMPT_RT, where "
-                  "migrate_disable() disables preemption";
-      } else {
-        Summary = "no automatic conversion (" + Why + "): use migrate_disable()/"
-                  "migrate_enable() around the run, or bpf_prog_run_pin_on_cpu() "
-                  "(see docs/rules/rt-bpf-preempt.md)";
-      }
     }
-    Fix.summary = Summary.c_str();
+    FixBuilder Edits(TU.SM, TU.Ctx.getLangOpts());
+    BpfPreemptFix Conversion = buildBpfPreemptFix(TU, F, Section, Update.has_value(), Edits);
+    rtcheck_fix Fix{Conversion.Kind, Conversion.Summary.c_str(), nullptr};
     Out.report(RuleId, Section.Must ? RTCHECK_WARNING : RTCHECK_NOTE, TU.SM, C.Site, F.Name,
                Msg, Chain, Fix, &Edits);
   }
-
 
   // migrate_disable() around a run that local_bh_disable() already keeps on
   // its CPU (on RT through the per-CPU softirq lock): redundant, not wrong.
