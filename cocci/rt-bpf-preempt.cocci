@@ -21,8 +21,8 @@
 /// In patch mode, a section of a plain preempt_disable() that contains a
 /// run reported with the migrate_disable() advice, no per-CPU update, and
 /// whose every release on every path is a plain preempt_enable(), becomes
-/// migrate_disable()/migrate_enable(): no change on !PREEMPT_RT, where
-/// migrate_disable() disables preemption.  Sections with a per-CPU update,
+/// migrate_disable()/migrate_enable(), which pin the task without disabling
+/// preemption (on every SMP kernel since Linux 5.11).  Sections with a per-CPU update,
 /// held on some paths only, entered by get_cpu*(), preempt_disable_notrace()
 /// or guard(preempt), under local_bh_disable(), nested, or that end in
 /// another function are left alone.

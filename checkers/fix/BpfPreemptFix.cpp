@@ -5,6 +5,11 @@
 #include "clang/Lex/Lexer.h"
 #include <optional>
 
+// What the conversion changes outside RT, for every summary.
+#define NOTE                                                                           \
+  "migrate_disable() pins the task without disabling preemption on PREEMPT_RT and, "   \
+  "since Linux 5.11, on every SMP kernel: the run becomes preemptible there too"
+
 using namespace clang;
 
 namespace rtcheck {
@@ -227,14 +232,13 @@ BpfPreemptFix buildBpfPreemptFix(const TuFacts &TU, const FunctionFacts &F,
   if (buildPinOnCpu(F, Section, Body, Text, Edits)) {
     Fix.Summary = "replace preempt_disable(); ret = bpf_prog_run(prog, ctx); "
                   "preempt_enable(); with ret = bpf_prog_run_pin_on_cpu(prog, ctx), which "
-                  "runs the program under migrate_disable(): no change on !PREEMPT_RT, where "
-                  "migrate_disable() disables preemption";
+                  "runs the program under migrate_disable(): the program still runs on one "
+                  "CPU; " NOTE;
     return Fix;
   }
   buildPreemptToMigrate(F, Section, Edits, Why);
   Fix.Summary = "replace preempt_disable()/preempt_enable() around the run with "
-                "migrate_disable()/migrate_enable(): no change on !PREEMPT_RT, where "
-                "migrate_disable() disables preemption";
+                "migrate_disable()/migrate_enable(): the program still runs on one CPU; " NOTE;
   return Fix;
 }
 

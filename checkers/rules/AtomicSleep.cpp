@@ -94,8 +94,8 @@ private:
       Summary = "replace " + Atomic.Api + "()/" + Put + "() with migrate_disable() + "
                 "this_cpu_ptr()/migrate_enable() (Documentation/locking/locktypes.rst, "
                 "\"spinlock_t and PREEMPT_RT\"): the task stays on this CPU, so the "
-                "pointer stays this CPU's, and the spinlock_t may sleep; on !PREEMPT_RT "
-                "migrate_disable() disables preemption, no change. Review: the section "
+                "pointer stays this CPU's, and the spinlock_t may sleep (on !PREEMPT_RT too, "
+                "migrate_disable() leaves preemption on since Linux 5.11). Review: the section "
                 "becomes preemptible, so its spinlock_t must be all that serialises this "
                 "CPU's data (rtcheck saw no per-CPU update, and no store through the "
                 "pointer or call given it outside the lock)";

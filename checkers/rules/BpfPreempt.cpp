@@ -285,8 +285,7 @@ private:
     } else if (!Section.Must) {
       Msg += ": disable migration in every mode (migrate_disable()/migrate_enable())";
     } else {
-      Msg += ": use migrate_disable()/migrate_enable() (the same as preempt_disable() on "
-             "!PREEMPT_RT), or bpf_prog_run_pin_on_cpu()";
+      Msg += ": use migrate_disable()/migrate_enable() or bpf_prog_run_pin_on_cpu()";
     }
     FixBuilder Edits(TU.SM, TU.Ctx.getLangOpts());
     BpfPreemptFix Conversion = buildBpfPreemptFix(TU, F, Section, Update.has_value(), Edits);
