@@ -131,29 +131,6 @@ static char *overlay_command(const struct kbuild *kb, const struct layers *ly, c
 	return b.s ? b.s : strdup("");
 }
 
-static char *slurp_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	size_t cap = 0, k;
-	char *text = NULL;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (cap - *len < 65536)
-			text = realloc(text, cap = 2 * cap + 65536);
-		if (!text)
-			break;
-		k = fread(text + *len, 1, cap - *len, f);
-		if (!k)
-			break;
-		*len += k;
-	}
-	fclose(f);
-	return text;
-}
-
 /* Rewrites dir/compile_commands.json for the layers; the checked paths in checked[]. */
 static int overlay_db(const struct kbuild *kb, const struct layers *ly, const char *dir,
 		      char ***checked, int *nchecked, char *err, size_t errlen)

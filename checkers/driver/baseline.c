@@ -47,36 +47,18 @@ static int is_meta(const char *rule)
 
 int baseline_load(struct baseline *b, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *text = NULL, perr[256];
-	size_t len = 0, cap = 0, k, i;
+	char *text, perr[256];
+	size_t len, i;
 	const struct json *list;
 	struct json *doc;
 	const char *fmt;
 
 	memset(b, 0, sizeof(*b));
-	if (!f) {
+	text = slurp_file(path, &len);
+	if (!text) {
 		snprintf(err, errlen, "%s: cannot read the baseline", path);
 		return -1;
 	}
-	for (;;) {
-		if (cap - len < 65536) {
-			char *t = realloc(text, cap = 2 * cap + 65536);
-
-			if (!t) {
-				free(text);
-				fclose(f);
-				snprintf(err, errlen, "out of memory");
-				return -1;
-			}
-			text = t;
-		}
-		k = fread(text + len, 1, cap - len, f);
-		if (!k)
-			break;
-		len += k;
-	}
-	fclose(f);
 	doc = json_parse(text, len, perr, sizeof(perr));
 	free(text);
 	fmt = json_get_string(doc, "format");

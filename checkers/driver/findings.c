@@ -68,27 +68,39 @@ static struct finding *grow(struct findings *fs)
 	return &fs->v[fs->n++];
 }
 
-int findings_load(struct findings *fs, const char *path, char *err, size_t errlen)
+char *slurp_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "r");
-	char *text = NULL, perr[256];
-	size_t len = 0, cap = 0, k, i;
+	size_t cap = 0, k;
+	char *text = NULL;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (cap - *len < 65536)
+			text = xrealloc(text, cap = 2 * cap + 65536);
+		k = fread(text + *len, 1, cap - *len, f);
+		if (!k)
+			break;
+		*len += k;
+	}
+	fclose(f);
+	return text;
+}
+
+int findings_load(struct findings *fs, const char *path, char *err, size_t errlen)
+{
+	char *text, perr[256];
+	size_t len, i, k;
 	const struct json *list;
 	struct json *doc;
 
-	if (!f) {
+	text = slurp_file(path, &len);
+	if (!text) {
 		snprintf(err, errlen, "%s: cannot read the report of rtcheck-clang", path);
 		return -1;
 	}
-	for (;;) {
-		if (cap - len < 65536)
-			text = xrealloc(text, cap = 2 * cap + 65536);
-		k = fread(text + len, 1, cap - len, f);
-		if (!k)
-			break;
-		len += k;
-	}
-	fclose(f);
 	doc = json_parse(text, len, perr, sizeof(perr));
 	free(text);
 	list = json_get(doc, "findings");

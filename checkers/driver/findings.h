@@ -45,6 +45,8 @@ struct findings {
 
 /* Appends the findings of an rtcheck-clang JSON report; 0 or -1 with err. */
 int findings_load(struct findings *fs, const char *path, char *err, size_t errlen);
+/* The whole of a file, malloc'ed (*len bytes, not NUL-terminated); NULL if unreadable. */
+char *slurp_file(const char *path, size_t *len);
 /* Appends a finding of the driver's own (no context, no fix). */
 void findings_add(struct findings *fs, const char *rule, enum rtcheck_severity sev,
 		  const char *file, unsigned int line, unsigned int column, const char *message);
