@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/// Find per-CPU data whose only serialisation is disabled BH: a per-CPU
-/// access inside a local_bh_disable()/local_bh_enable(),
+/// Find per-CPU data whose only serialisation is disabled BH: per-CPU data
+/// used inside a local_bh_disable()/local_bh_enable(),
 /// spin_lock_bh()/spin_unlock_bh(), read_lock_bh(), write_lock_bh() or
 /// rcu_read_lock_bh() section, or under guard(spinlock_bh) or
 /// scoped_guard(spinlock_bh, ...), of the same function.  On PREEMPT_RT
@@ -14,41 +14,61 @@
 /// Accesses: this_cpu_ptr(), raw_cpu_ptr(), per_cpu_ptr(E, smp_processor_id())
 /// and per_cpu(V, smp_processor_id()), the non-atomic __this_cpu_*() and
 /// raw_cpu_*() operations (reads included), and this_cpu_read() of a
-/// pointer into a local variable that is used afterwards.
+/// pointer into a local variable that is used afterwards.  What decides is
+/// the context of each use: an access whose pointer is stored in a local
+/// (sd = this_cpu_ptr(&softnet_data)) is judged at each use of the local up
+/// to the next access stored to it (sd->completion_queue = NULL with irqs
+/// off is serialised), the access itself when the local is not used.
 /// Single-instruction this_cpu_inc(), this_cpu_add(), this_cpu_write() ...
-/// need no lock and are not reported.  Not reported either: accesses held
-/// on every path under a local_lock_t (local_lock*(), guard(local_lock*),
+/// need no lock and are not reported.  Not reported either: uses held on
+/// every path under a local_lock_t (local_lock*(), guard(local_lock*),
 /// scoped_guard(local_lock*, ...)), a spinlock_t, rwlock_t or sleeping lock
 /// (spin_lock(), mutex_lock() ... and their guards), or in truly atomic
 /// code (preempt_disable(), get_cpu*(), local_irq_save(), raw spinlocks:
-/// rt-atomic-sleep's concern); accesses in a function that takes the
-/// local_lock_t of the same per-CPU variable (local_lock_nested_bh(
-/// &napi_alloc_cache.bh_lock)), wherever the pointer was taken; accesses
-/// of a per-CPU variable whose every access in the file holds the same
-/// spin_lock_bh()/read_lock_bh()/write_lock_bh() lock; and code a
-/// PREEMPT_RT kernel does not run (if (!IS_ENABLED(CONFIG_PREEMPT_RT)),
+/// rt-atomic-sleep concern); uses in a function that takes the local_lock_t
+/// of the same per-CPU variable (local_lock_nested_bh(
+/// &napi_alloc_cache.bh_lock), also through the local: &nc->bh_lock) or
+/// asserts it held (lockdep_assert_held()), wherever the pointer was taken;
+/// uses under spin_lock_bh() of a lock inside the object itself
+/// (spin_lock_bh(&ul->lock), ul = raw_cpu_ptr(&rt_uncached_list)); uses of
+/// a per-CPU variable whose every use in the file holds the same
+/// spin_lock_bh()/read_lock_bh()/write_lock_bh() lock; blind statistics:
+/// counter updates (p->f++, p->f--, p->f += e, p->f -= e, and
+/// __this_cpu_inc/add/dec/sub() or raw_cpu_inc/add/dec/sub() statements) of
+/// data that nothing in the file reads back (this_cpu_read(),
+/// __this_cpu_read(), raw_cpu_read(), or a member read with only BH off);
+/// members only read with only BH off (a peek before taking the lock that
+/// guards them: if (sd->completion_queue), list_empty(&sd->poll_list));
+/// the pointer handed whole to a function of the file (left to it), or a
+/// header struct used field by field handed whole to any function; and code
+/// a PREEMPT_RT kernel does not run (if (!IS_ENABLED(CONFIG_PREEMPT_RT)),
 /// #ifndef CONFIG_PREEMPT_RT).  One report per per-CPU variable of the
 /// file, at its first access with only BH disabled, listing the others, as
-/// rtcheck reports it; -D per_function (SPFLAGS=) gives one report per
-/// variable and function.
+/// rtcheck reports it; the fields of a header struct that the file also
+/// serialises otherwise somewhere (a container: softnet_data) are objects
+/// of their own (softnet_data.process_queue), reported at their first use.
+/// -D per_function (SPFLAGS=) gives one report per object and function.
 ///
 // Confidence: Moderate
 // Copyright: (C) 2026 The rtcheck authors.
 // URL: https://coccinelle.gitlabpages.inria.fr/website
 // Comments: Intraprocedural: a BH section entered in a caller or in a
 //  softirq entry context (NAPI poll, timers, tasklets, netfilter hooks,
-//  lockdep_assert_in_softirq() functions), and accesses made in a called
+//  lockdep_assert_in_softirq() functions), and uses made in a called
 //  function, are left to the rtcheck Clang checker (rt-percpu-bh).  A
 //  helper that returns with BH disabled is reported when its access is
-//  inside its own section (tcp_get_md5sig_pool()), its callers' uses of the
-//  returned pointer are not.  BH sections are paired by family (local_bh_*,
-//  rcu_read_*_bh) or by the lock expression (spin/read/write_lock_bh), and
-//  count when some path enters them; protecting sections are paired by
-//  family and must hold on every path.  The access is where the per-CPU
-//  pointer is taken or the value read, not each later dereference.
-//  Functions Coccinelle cannot parse without the kernel headers
-//  (BPF_CALL_n(...), a local with __attribute__((aligned(...)))) are not
-//  scanned.
+//  inside its own section (tcp_get_md5sig_pool()), the uses by its callers
+//  of the returned pointer are not.  BH sections are paired by family
+//  (local_bh_*, rcu_read_*_bh) or by the lock expression
+//  (spin/read/write_lock_bh), and count when some path enters them;
+//  protecting sections are paired by family and must hold on every path.
+//  Without the headers, the uses of a pointer are told from the text around
+//  the local (x->f++, &x->f, x->f = e ...); a struct counts as defined in a
+//  header when the file has no definition of the type it gives to
+//  DEFINE_PER_CPU() (or does not define the variable); a function of the
+//  file is one the file defines.  Functions Coccinelle cannot parse without
+//  the kernel headers (BPF_CALL_n(...), a local with
+//  __attribute__((aligned(...)))) are not scanned.
 // Options: --no-includes --include-headers
 // Requires: 1.1.0
 //
@@ -92,6 +112,22 @@ OP_ACCESSES = """
 # this_cpu_read() is a single instruction; it counts when it loads a
 # pointer that the function then uses (ctl_sk = this_cpu_read(ipv4_tcp_sk)).
 POINTER_READS = ["this_cpu_read"]
+# Updates that only count, as a statement of their own (__this_cpu_inc(v);):
+# blind statistics unless the file reads the value back with one of
+# VALUE_READS (a lost update loses a count, it breaks no invariant).
+COUNTER_UPDATES = ["__this_cpu_inc", "__this_cpu_dec", "__this_cpu_add",
+                   "__this_cpu_sub", "raw_cpu_inc", "raw_cpu_dec", "raw_cpu_add",
+                   "raw_cpu_sub"]
+VALUE_READS = ["this_cpu_read", "__this_cpu_read", "raw_cpu_read"]
+# Calls that only look at the object their argument points to: a member
+# passed to them by address is read (list_empty(&sd->poll_list)).
+PEEKS = ["list_empty", "list_empty_careful", "hlist_empty", "llist_empty",
+         "skb_queue_empty", "skb_queue_empty_lockless", "skb_queue_len",
+         "skb_queue_len_lockless"]
+# Assertions that the caller holds a lock: of a local_lock_t, they say that
+# it serialises the object in the function (lockdep_assert_held(
+# &srh_state->bh_lock)).
+LOCK_HELD = ["lockdep_assert_held", "lockdep_assert_held_once"]
 
 # BH-disabled sections: lock -> unlock.  The keyed ones pair by lock.
 BH_SECTIONS = {"local_bh_disable": "local_bh_enable",
@@ -156,6 +192,20 @@ PROTECTIONS = {
              "raw_spinlock_irqsave", "raw_spinlock_nested"]),
 }
 GUARD_FAMILY = {g: fam for fam, (_, _, gs) in PROTECTIONS.items() for g in gs}
+# Lockless on purpose: a use in their arguments is a read (xchg(&sd->q,
+# NULL), WRITE_ONCE(sd->x, v)).
+LOCKLESS = ["xchg", "cmpxchg", "try_cmpxchg", "cmpxchg_local", "READ_ONCE",
+            "WRITE_ONCE", "smp_load_acquire", "smp_store_release"]
+# A member handed by address to a lock or unlock call is the lock, taken
+# (spin_lock(&sk->lock)): a read of the object.  Guards call the class
+# constructor (guard(spinlock)(&x->lock)).
+TRYLOCKS = ["spin_trylock", "spin_trylock_irq", "spin_trylock_irqsave",
+            "spin_trylock_bh", "read_trylock", "write_trylock",
+            "raw_spin_trylock", "raw_spin_trylock_irq", "raw_spin_trylock_irqsave",
+            "raw_spin_trylock_bh", "bit_spin_trylock", "arch_spin_trylock"]
+LOCK_CALLS = set(TRYLOCKS) | set(BH_KEYED_SECTIONS) | set(BH_KEYED_SECTIONS.values()) | {
+    n for locks, unlocks, _ in PROTECTIONS.values() for n in locks + unlocks} | {
+    "class_%s_constructor" % g for g in BH_GUARDS + list(GUARD_FAMILY)}
 
 # --- Source text --------------------------------------------------------------
 
@@ -447,23 +497,37 @@ def reachable_on_rt(p):
 # (file, line, col) -> [object, api, position] of every per-CPU access.
 accesses = {}
 # this_cpu_read() into a local: (file, line, col) -> (function, variable,
-# object, position); an access once the variable is known to be a pointer
-# that is used after the read.
+# object, position); the uses of the pointer are points once the variable
+# is known to be a local pointer.
 loads = {}
-# (file, function, variable) of local pointers, and where the variables
-# of the loads occur: (file, function, variable) -> [(line, col)].
+# (file, function, variable) of local pointers (the variables of the loads).
 pointer_locals = set()
+# Pointer accesses stored in a variable (nc = this_cpu_ptr(&v)): access key
+# -> variable; (file, function, variable) of the locals of functions.
+stores = {}
+local_vars = set()
+# Where the variables of loads and stores occur:
+# (file, function, variable) -> {(line, col): position}.
 occurrences = {}
-# Accesses some path reaches on PREEMPT_RT.
+# (file, name) of the functions the file defines.
+defined_functions = set()
+# Counter updates whose value is not used (__this_cpu_inc(v); as a
+# statement), and every per-CPU value read: key -> object as written.
+counter_updates = set()
+value_reads = {}
+# file -> {key: Point}: where per-CPU data is used, what decides.
+point_cache = {}
+# Points some path reaches on PREEMPT_RT.
 live = set()
 # (file, line, col) -> [(line, col, what, lock)] of the BH sections some
 # path holds at it (lock: of a spin/read/write_lock_bh() section, or None).
 candidates = {}
-# (file, line, col, family): a path reaches the access outside the
+# (file, line, col, family): a path reaches the point outside the
 # family's sections; (file, line, col) -> families of guards around it.
 escapes = set()
 guarded = {}
-# (file, function, object) whose local_lock_t the function takes.
+# (file, function, lock as written) of the local_lock_t a function takes
+# or asserts held.
 locked = set()
 decided = {}
 # Set by -D per_function (a python name per_function is taken by spatch).
@@ -521,28 +585,322 @@ def add_pointer_local(p, x):
     for el in p:
         pointer_locals.add((el.file, el.current_element, x))
 
+def add_store(p, x):
+    for el in p:
+        stores[key(el)] = x
+
+def add_local_var(p, x):
+    for el in p:
+        local_vars.add((el.file, el.current_element, x))
+
 def add_occurrence(p, x):
     for el in p:
-        occurrences.setdefault((el.file, el.current_element, x), []).append(
-            (int(el.line), int(el.column)))
+        occurrences.setdefault((el.file, el.current_element, x), {})[
+            (int(el.line), int(el.column))] = el
 
-def load_is_access(k):
-    fn, x, obj, el = loads[k]
-    f, line, col = k
-    if (f, fn, x) not in pointer_locals:
-        return False
-    return any(o > (line, col) for o in occurrences.get((f, fn, x), ()))
-
-def is_access(p):
+def add_function(p, f):
     for el in p:
-        k = key(el)
-        if k in accesses:
-            continue
-        if k in loads and load_is_access(k):
-            accesses[k] = [loads[k][2], "this_cpu_read", el]
-            continue
+        defined_functions.add((el.file, f))
+
+def add_counter_update(p):
+    for el in p:
+        counter_updates.add(key(el))
+
+def add_value_read(p):
+    for el in p:
+        value_reads[key(el)] = first_argument(el)
+
+# --- Uses of the pointer an access gives ---------------------------------------
+
+C_KEYWORDS = {"if", "while", "for", "switch", "return", "sizeof", "typeof",
+              "__typeof__", "_Alignof", "case", "do", "else"}
+
+def unary_before(before):
+    """The text before an operator character ends in an operand (then the
+    operator is binary) or not."""
+    prev = before.rstrip()
+    m = re.search(r"(\w+)$", prev)
+    return not prev or not re.search(r"[\w)\]]$", prev) or bool(
+        m and m.group(1) in C_KEYWORDS)
+
+def use_kind(src, line, col, x):
+    """How the occurrence of the variable x at line:col uses the data:
+    ("skip", "") when x gets a new value, ("whole", "") when the pointer
+    itself goes somewhere, or (kind, member) for a member x->member, kind
+    "count" (x->f++, x->f += e, ...), "write" (x->f = e), "address" (&x->f,
+    x->f[i]) or "read" (the rest, and x->f->g ...), as rtcheck tells them."""
+    off = src.offset(line, col)
+    t = src.text
+    if t[off:off + len(x)] != x:
+        return ("whole", "")
+    calls = enclosing_calls(src, off)
+    if any(UNEVALUATED_RE.match(c) for c in calls) or SIZEOF_BEFORE_RE.search(
+            t[max(0, off - 20):off]):
+        return ("skip", "")
+    # xchg(&sd->q, NULL), WRITE_ONCE(sd->x, v): lockless on purpose.
+    lockless = any(c in LOCKLESS for c in calls)
+    rest = t[off + len(x):off + len(x) + 400]
+    m = re.match(r"\s*->\s*(\w+)", rest)
+    if not m:
+        if re.match(r"\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)", rest):
+            return ("skip", "")
+        return ("read" if lockless else "whole", "")
+    member, j = m.group(1), m.end()
+    if lockless:
+        return ("read", member)
+    while True:
+        n = re.match(r"\s*\.\s*\w+", rest[j:])
+        if not n:
+            break
+        j += n.end()
+    after = rest[j:]
+    before = t[max(0, off - 80):off].rstrip()
+    if re.match(r"\s*->", after):
+        return ("read", member)   # through a pointer member: x->f->g
+    if before.endswith("*") and unary_before(before[:-1]):
+        return ("read", member)   # *x->f: what the member points to
+    if re.match(r"\s*(?:\+\+|--|\+=|-=)", after):
+        return ("count", member)
+    if re.match(r"\s*(?:[*/%&|^]|<<|>>)?=(?!=)", after):
+        return ("write", member)
+    if re.match(r"\s*\[", after):
+        return ("address", member)
+    if before.endswith("++") or before.endswith("--"):
+        return ("count", member)
+    if before.endswith("&") and not before.endswith("&&") and unary_before(before[:-1]):
+        # list_empty(&sd->poll_list) only looks; spin_lock(&sk->lock) takes
+        # the lock that protects the rest.
+        amp = off - 1
+        while t[amp] in " \t\n":
+            amp -= 1
+        callee = called_with(src, amp, off + len(x) + j)
+        if callee in PEEKS or callee in LOCK_CALLS:
+            return ("read", member)
+        return ("address", member)
+    return ("read", member)
+
+UNEVALUATED_RE = re.compile(r"(?:sizeof|typeof|__typeof__|__typeof|_Alignof|__alignof__)$")
+SIZEOF_BEFORE_RE = re.compile(r"\bsizeof\s*\**\s*$")
+GUARD_CALL_RE = re.compile(r"\bguard\s*\(\s*(\w+)\s*\)\s*$")
+
+def callee_before(t, i):
+    """The function called by the parenthesis at t[i]: NAME(, or the class
+    constructor of guard(NAME)( and scoped_guard(NAME, ...)."""
+    before = t[max(0, i - 80):i]
+    m = GUARD_CALL_RE.search(before)
+    if m:
+        return "class_%s_constructor" % m.group(1)
+    m = re.search(r"(\w+)\s*$", before)
+    if not m:
+        return None
+    if m.group(1) == "scoped_guard":
+        g = re.match(r"\(\s*(\w+)", t[i:i + 80])
+        return "class_%s_constructor" % g.group(1) if g else None
+    return m.group(1)
+
+def enclosing_calls(src, off):
+    """The names before the parentheses that enclose the text at off, within
+    its statement, innermost first (sizeof, WRITE_ONCE, a function)."""
+    t = src.text
+    out, depth, i = [], 0, off - 1
+    while i >= 0:
+        c = t[i]
+        if c in ")]":
+            depth += 1
+        elif c in "([":
+            if depth:
+                depth -= 1
+            elif c == "(":
+                name = callee_before(t, i)
+                if name:
+                    out.append(name)
+        elif c in ";{}" and not depth:
+            break
+        i -= 1
+    return out
+
+def called_with(src, start, end):
+    """The function whose direct argument src.text[start:end] is, or None."""
+    t = src.text
+    i = start - 1
+    while i >= 0 and t[i] in " \t\n":
+        i -= 1
+    j = end
+    while j < len(t) and t[j] in " \t\n":
+        j += 1
+    if i < 0 or t[i] not in "(," or j >= len(t) or t[j] not in "),":
+        return None
+    depth = 0
+    while i >= 0:
+        c = t[i]
+        if c in ")]}":
+            depth += 1
+        elif c in "([{":
+            if depth == 0:
+                break
+            depth -= 1
+        elif c == ";":
+            return None
+        i -= 1
+    if i < 0 or t[i] != "(":
+        return None
+    name = callee_before(t, i)
+    return name if name not in C_KEYWORDS else None
+
+# --- Objects --------------------------------------------------------------------
+
+PERCPU_DEF_RE = re.compile(
+    r"\b(?:DEFINE|DECLARE)_PER_CPU\w*\s*\(\s*([^,()]+?)\s*,\s*(\w+)\s*[,)]")
+
+def fields_are_objects(fname, var):
+    """The per-CPU variable is a struct that a header defines (softnet_data
+    of netdevice.h): its fields are separate objects, as rtcheck counts them.
+    A variable the file does not define is declared in a header, with its
+    type; a pointer, an array, a struct or typedef of the file is one object."""
+    if not re.match(r"\w+$", var or ""):
         return False
-    return True
+    src = source(fname)
+    if not hasattr(src, "percpu_types"):
+        src.percpu_types = {m.group(2): m.group(1) for m in PERCPU_DEF_RE.finditer(src.text)}
+    t = src.percpu_types.get(var)
+    if t is None:
+        return True
+    if "*" in t or "[" in t:
+        return False
+    m = re.match(r"(struct|union)\s+(\w+)$", t)
+    if m:
+        return not re.search(r"\b%s\s+%s\s*\{" % (m.group(1), m.group(2)), src.text)
+    return not re.search(r"\}\s*%s\s*;" % re.escape(t), src.text)
+
+def object_key(obj):
+    """The per-CPU variable of an access ("napi_alloc_cache.page" ->
+    "napi_alloc_cache") or, through a pointer, the member ("pool->cache" ->
+    "->cache"): what its local_lock_t covers."""
+    s = re.sub(r"[\s()]", "", obj)
+    if s.startswith("&"):
+        s = s[1:]
+    if "->" in s:
+        return "->" + re.match(r"\w*", s[s.rindex("->") + 2:]).group(0)
+    return re.match(r"\w*", s).group(0)
+
+def field_object(obj):
+    """A header struct's field as written: "softnet_data.xmit.recursion" ->
+    "softnet_data.xmit"."""
+    s = re.sub(r"[\s()&]", "", obj)
+    m = re.match(r"\w+(?:\.\w+)?", s)
+    return m.group(0) if m else object_key(obj)
+
+class Point:
+    """A place per-CPU data is used: an access, or a use of the pointer an
+    access stored in a local (sd->completion_queue after sd =
+    this_cpu_ptr(&softnet_data)); its context decides, as in rtcheck."""
+    def __init__(self, fname, access, access_el, el, kind, obj, member, local, load):
+        self.access, self.access_el, self.el = access, access_el, el
+        self.kind, self.obj, self.local, self.load = kind, obj, local, load
+        self.fn = el.current_element
+        self.base = object_key(obj)
+        # The field of a header struct used: the member through the pointer,
+        # or the one the accessor names (__this_cpu_read(softnet_data.processed)).
+        self.field = ""
+        if not load and fields_are_objects(fname, self.base):
+            self.field = member if access != key(el) else field_object(obj)[len(self.base) + 1:]
+
+def object_of(pt, containers):
+    """What findings are grouped by: the variable, or a field of a container."""
+    if pt.field and pt.base in containers:
+        return pt.base + "." + pt.field
+    return pt.base
+
+def access_kind(k, api):
+    if api in PTR_ACCESSES or api in CPU_ACCESSES:
+        return "whole"
+    if api in COUNTER_UPDATES and k in counter_updates:
+        return "count"
+    return "update"
+
+def file_points(fname):
+    """{key: Point} of the file, as rtcheck finds them: each access, or, for
+    an access whose pointer is stored in a local, each use of the local up
+    to the next access stored to it; the access itself when there is none.
+    A pointer handed whole to a function of the file is left to that
+    function, and so is a header struct the file uses field by field
+    (softnet_data) handed whole to any function."""
+    if fname in point_cache:
+        return point_cache[fname]
+    src = source(fname)
+    points, stored = {}, {}
+    for k, (obj, api, el) in accesses.items():
+        if k[0] != fname:
+            continue
+        x = stores.get(k)
+        if x and (api in PTR_ACCESSES or api in CPU_ACCESSES) and \
+           (fname, el.current_element, x) in local_vars:
+            stored.setdefault((el.current_element, x), []).append((k, obj, el, False))
+        else:
+            points[k] = Point(fname, k, el, el, access_kind(k, api), obj, "", None, False)
+    for k, (fn, x, obj, el) in loads.items():
+        if k[0] == fname and (fname, fn, x) in pointer_locals:
+            stored.setdefault((fn, x), []).append((k, obj, el, True))
+    owned = {}
+    for (fn, x), accs in stored.items():
+        accs.sort()
+        for k, obj, el, load in accs:
+            owned[k] = []
+        for (line, col), uel in sorted(occurrences.get((fname, fn, x), {}).items()):
+            owner = [a for a in accs if a[0][1:] < (line, col)]
+            if not owner:
+                continue
+            kind, member = use_kind(src, line, col, x)
+            if kind != "skip":
+                owned[owner[-1][0]].append((uel, kind, member))
+    # Header structs used field by field: handed whole, they are left to the
+    # callee.
+    passed = set()
+    for accs in stored.values():
+        for k, obj, el, load in accs:
+            base = object_key(obj)
+            if not load and fields_are_objects(fname, base) and (
+                    field_object(obj) != base or any(u[2] for u in owned[k])):
+                passed.add(base)
+    for (fn, x), accs in stored.items():
+        for k, obj, el, load in accs:
+            if not owned[k]:
+                # A this_cpu_read() into a local never used is no access.
+                if not load:
+                    points[k] = Point(fname, k, el, el, "whole", obj, "", x, False)
+                continue
+            for uel, kind, member in owned[k]:
+                if kind == "whole":
+                    off = src.offset(int(uel.line), int(uel.column))
+                    callee = called_with(src, off, off + len(x))
+                    if (fname, callee) in defined_functions or (
+                            callee and object_key(obj) in passed):
+                        continue
+                points[key(uel)] = Point(fname, k, el, uel, kind, obj, member, x, load)
+    point_cache[fname] = points
+    return points
+
+def is_point(p):
+    return all(key(el) in file_points(el.file) for el in p)
+
+# The functions with points, and with candidates: the only ones the rules
+# that follow paths to a point need to look at.
+scanned = {}
+
+def current_points():
+    files = {k[0] for k in accesses} | {k[0] for k in loads}
+    return [(k, pt) for f in files for k, pt in file_points(f).items()]
+
+def has_points(fn):
+    if "points" not in scanned:
+        scanned["points"] = {pt.fn for k, pt in current_points()}
+    return fn in scanned["points"]
+
+def has_candidates(fn):
+    if "candidates" not in scanned:
+        scanned["candidates"] = {pt.fn for k, pt in current_points()
+                                 if k in candidates and k in live}
+    return fn in scanned["candidates"]
 
 def is_candidate(p):
     return all(key(el) in candidates and key(el) in live for el in p)
@@ -552,9 +910,9 @@ def add_live(p):
         live.add(key(el))
 
 def add_candidate(p, p0, what, keyed=False):
-    """A BH section some path holds at the access; keyed: the lock of a
+    """A BH section some path holds at the point; keyed: the lock of a
     spin/read/write_lock_bh() section (what serialises the object if it is
-    held at every access of the file)."""
+    held at every point of the file)."""
     el0 = p0[0]
     lock = re.sub(r"\s", "", first_argument(el0)) if keyed else None
     for el in p:
@@ -580,7 +938,7 @@ def in_guard_scope(src, guard_off, call_off):
     return True
 
 def add_guard(p, p0, g, scoped):
-    """guard(g)(...) before the access in its block, or scoped_guard(g, ...)
+    """guard(g)(...) before the point in its block, or scoped_guard(g, ...)
     around it (the SmPL rule matched the body)."""
     el0 = p0[0]
     for el in p:
@@ -603,64 +961,119 @@ def protected(k):
         return True
     return any(k + (fam,) not in escapes for fam in PROTECTIONS)
 
-def object_key(obj):
-    """What accesses are grouped by, as rtcheck does: the per-CPU variable
-    ("napi_alloc_cache.page" -> "napi_alloc_cache") or, through a pointer,
-    the member ("pool->cache" -> "->cache")."""
-    s = re.sub(r"[\s()]", "", obj)
-    if s.startswith("&"):
-        s = s[1:]
-    if "->" in s:
-        return "->" + re.match(r"\w*", s[s.rindex("->") + 2:]).group(0)
-    return re.match(r"\w*", s).group(0)
-
 def add_local_lock(p, lock_arg):
-    """The function takes a local_lock_t of this object (napi_alloc_cache.bh_lock)."""
+    """The function takes a local_lock_t (napi_alloc_cache.bh_lock,
+    nc->bh_lock), or asserts it held."""
     for el in p:
-        locked.add((el.file, el.current_element, object_key(lock_arg)))
+        locked.add((el.file, el.current_element, re.sub(r"\s", "", lock_arg)))
 
-def common_bh_locks(fname):
-    """Per object, the spin/read/write_lock_bh() locks held at every access
+def locked_objects(fname, points):
+    """(function, object) of the local_lock_t taken or asserted: the
+    variable or member it is in, or, through a local that an access of the
+    function stored (srh_state->bh_lock), the object of that access."""
+    out = set()
+    for f, fn, lock in locked:
+        if f != fname:
+            continue
+        root = re.match(r"[&(]*(\w*)", lock).group(1)
+        obj = object_key(lock)
+        for pt in points.values():
+            if pt.fn == fn and pt.local and pt.local == root:
+                obj = pt.base
+        out.add((fn, obj))
+    return out
+
+def containers_of(points):
+    """Header structs some of whose fields the file serialises otherwise (a
+    lock, irqs off): their fields are separate objects, reported at their
+    use (softnet_data: completion_queue with irqs off, process_queue with
+    only BH off), as rtcheck counts them."""
+    return {pt.base for k, pt in points.items()
+            if pt.field and k in live and protected(k)}
+
+def common_bh_locks(points, containers):
+    """Per object, the spin/read/write_lock_bh() locks held at every point
     of the file: they serialise it (rtcheck does the same)."""
     common = {}
-    for k, (obj, api, el) in accesses.items():
-        if k[0] != fname or k not in live:
+    for k, pt in points.items():
+        if k not in live:
             continue
         held = {c[3] for c in candidates.get(k, ()) if c[3]}
-        o = object_key(obj)
+        o = object_of(pt, containers)
         common[o] = held if o not in common else common[o] & held
     return common
 
+def read_objects(fname, containers):
+    """The objects whose value the file reads (this_cpu_read(v),
+    __this_cpu_read(v.f) ...): their counters are not blind statistics."""
+    out = set()
+    for k, obj in value_reads.items():
+        if k[0] == fname:
+            base, field = object_key(obj), field_object(obj)
+            out.add(field if base in containers and field != base else base)
+    return out
+
+def matters(pt, read_back):
+    """A finding by itself: not a blind counter update (x->f++,
+    __this_cpu_inc(v)) of data nothing reads back, nor a member only read;
+    for the object a per-CPU slot points to (ctl_sk = this_cpu_read(
+    ipv4_tcp_sk)), a change through the pointer, not the pointer handed on
+    (a refcounted route cached per CPU)."""
+    if pt.kind == "count":
+        return read_back
+    if pt.load:
+        return pt.kind in ("write", "address")
+    return pt.kind != "read"
+
 def decide(fname):
     """[(line, column, position, message)]: one per object of the file, at
-    its first access (as rtcheck reports it), the others listed; with
+    its first point (as rtcheck reports it), the others listed; with
     -D per_function, one per object and function."""
     if fname in decided:
         return decided[fname]
-    common = common_bh_locks(fname)
+    points = file_points(fname)
+    containers = containers_of(points)
+    common = common_bh_locks(points, containers)
+    locks = locked_objects(fname, points)
     groups = {}
-    for k, (obj, api, el) in accesses.items():
-        if k[0] != fname or k not in candidates or k not in live or protected(k):
+    for k, pt in points.items():
+        if k not in candidates or k not in live or protected(k):
             continue
-        fn = el.current_element
-        o = object_key(obj)
-        if (fname, fn, o) in locked:
+        if (pt.fn, pt.base) in locks:
             continue
+        o = object_of(pt, containers)
         if any(c[3] in common.get(o, ()) for c in candidates[k]):
             continue
-        group = (fn, o) if group_by_function else o
-        groups.setdefault(group, []).append(
-            (k[1], k[2], el, obj, fn, min(candidates[k], key=lambda c: c[:2])))
+        bh = min(candidates[k], key=lambda c: c[:2])
+        # spin_lock_bh(&ul->lock), ul = raw_cpu_ptr(&rt_uncached_list): the
+        # object carries the lock that serialises it.
+        if bh[3] and pt.local and re.match(r"[&(]*(\w*)", bh[3]).group(1) == pt.local:
+            continue
+        # A field of a container is found at its use, the rest at the access.
+        at, at_el, name = pt.access[1:], pt.access_el, pt.obj
+        if o != pt.base:
+            at, at_el, name = k[1:], pt.el, o
+        group = (pt.fn, o) if group_by_function else o
+        groups.setdefault(group, []).append((at, k[1:], pt, bh, o, at_el, name))
+    # A member read with only BH off makes its counters matter; an object
+    # matters when one of its points does (in any function).
+    hits_of = [h for hits in groups.values() for h in hits]
+    read_back = read_objects(fname, containers) | {
+        h[4] for h in hits_of if h[2].kind == "read"}
+    mattering = {h[4] for h in hits_of if matters(h[2], h[4] in read_back)}
     found = []
     for hits in groups.values():
+        if hits[0][4] not in mattering:
+            continue
         hits.sort(key=lambda h: h[:2])
-        line, col, el, obj, fn, (l0, c0, what, _) = hits[0]
+        (line, col), _, pt, (l0, c0, what, _), o, at_el, name = hits[0]
+        fn = pt.fn
         if "(" not in what:
             what += "()"
         more = []
         for h in hits[1:]:
-            if h[0] != line and (h[0], h[4]) not in more:
-                more.append((h[0], h[4]))
+            if h[0][0] != line and (h[0][0], h[2].fn) not in more:
+                more.append((h[0][0], h[2].fn))
         also = "".join("; also at line %d%s" % (l, "" if f == fn else " in %s()" % f)
                        for l, f in more)
         msg = ("WARNING: per-CPU %s is accessed with only BH disabled by %s: "
@@ -668,8 +1081,8 @@ def decide(fname):
                "only takes a per-CPU lock that upstream is removing, so this "
                "data needs a local_lock_t taken with local_lock_nested_bh() "
                "(in %s(), BH disabled at line %d%s)"
-               % (obj, what, fn, l0, also))
-        found.append((line, col, el, msg))
+               % (name, what, fn, l0, also))
+        found.append((line, col, at_el, msg))
     found.sort(key=lambda f: f[:2])
     decided[fname] = found
     return found
@@ -688,8 +1101,9 @@ def report_all(printer):
     clear_state()
 
 def clear_state():
-    for d in (accesses, loads, pointer_locals, occurrences, live, candidates,
-              escapes, guarded, locked, decided, sources):
+    for d in (accesses, loads, pointer_locals, stores, local_vars, occurrences,
+              defined_functions, counter_updates, value_reads, point_cache, scanned,
+              live, candidates, escapes, guarded, locked, decided, sources):
         d.clear()
 
 @script:python depends on per_function@
@@ -753,7 +1167,40 @@ op << acc_op.op;
 
 add_access(p, op)
 
-// this_cpu_read() of a pointer into a local that is used afterwards.
+// Counter updates whose value is not used: __this_cpu_inc(v); ...
+@counter_update depends on context || org || report@
+identifier op = {__this_cpu_inc, __this_cpu_dec, __this_cpu_add,
+		__this_cpu_sub, raw_cpu_inc, raw_cpu_dec, raw_cpu_add,
+		raw_cpu_sub};
+expression list es;
+position p : script:python() { reachable_on_rt(p) };
+@@
+
+op@p(es);
+
+@script:python depends on context || org || report@
+p << counter_update.p;
+@@
+
+add_counter_update(p)
+
+// Reads of a per-CPU value: the counters of what the file reads back are
+// not blind statistics.
+@value_read depends on context || org || report@
+identifier op = {this_cpu_read, __this_cpu_read, raw_cpu_read};
+expression E;
+position p : script:python() { reachable_on_rt(p) };
+@@
+
+op@p(E)
+
+@script:python depends on context || org || report@
+p << value_read.p;
+@@
+
+add_value_read(p)
+
+// this_cpu_read() of a pointer into a local: its uses are the points.
 @load depends on context || org || report@
 identifier fn, x;
 identifier op = {this_cpu_read};
@@ -822,7 +1269,7 @@ add_pointer_local(pd, x)
 
 @used_load depends on context || org || report@
 identifier load.x;
-position px;
+position px : script:python() { reachable_on_rt(px) };
 @@
 
 x@px
@@ -836,7 +1283,7 @@ add_occurrence(px, x)
 
 @used_load_decl depends on context || org || report@
 identifier load_decl.x;
-position px;
+position px : script:python() { reachable_on_rt(px) };
 @@
 
 x@px
@@ -848,19 +1295,96 @@ x << load_decl.x;
 
 add_occurrence(px, x)
 
-// Accesses a PREEMPT_RT kernel reaches.
+// The pointer of an access stored in a local (sd = this_cpu_ptr(
+// &softnet_data), also as the initialiser of a declaration): its uses are
+// the points.
+@store depends on context || org || report@
+identifier fn, x;
+identifier op = {this_cpu_ptr, raw_cpu_ptr, per_cpu_ptr, per_cpu};
+expression list es;
+position p : script:python() { key(p[0]) in accesses };
+@@
+
+fn(...) {
+  <+...
+  x = op@p(es)
+  ...+>
+}
+
+@script:python depends on context || org || report@
+p << store.p;
+x << store.x;
+@@
+
+add_store(p, x)
+
+@store_local depends on context || org || report exists@
+identifier store.fn, store.x;
+type T;
+expression E;
+position pd;
+@@
+
+fn(...) {
+  ... when any
+(
+  T x@pd;
+|
+  T x@pd = E;
+)
+  ... when any
+}
+
+@script:python depends on context || org || report@
+pd << store_local.pd;
+x << store.x;
+@@
+
+add_local_var(pd, x)
+
+@used_store depends on context || org || report@
+identifier store.x;
+position px : script:python() { reachable_on_rt(px) };
+@@
+
+x@px
+
+@script:python depends on context || org || report@
+px << used_store.px;
+x << store.x;
+@@
+
+add_occurrence(px, x)
+
+// The functions of the file: a pointer handed to one is left to it.
+@defined depends on context || org || report@
+identifier f;
+position p;
+@@
+
+f@p(...) { ... }
+
+@script:python depends on context || org || report@
+p << defined.p;
+f << defined.f;
+@@
+
+add_function(p, f)
+
+// Points a PREEMPT_RT kernel reaches.
 @reached depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_points(fn) };
+identifier x;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
-position p : script:python() { is_access(p) };
+position p : script:python() { is_point(p) };
 @@
 
 fn(...) {
   ... when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -874,11 +1398,12 @@ add_live(p)
 
 // local_bh_disable() ... local_bh_enable()
 @bh_local_bh_disable depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_points(fn) };
+identifier x;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 position p0 : script:python() { reachable_on_rt(p0) };
-position p : script:python() { is_access(p) };
+position p : script:python() { is_point(p) };
 @@
 
 fn(...) {
@@ -890,7 +1415,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -903,11 +1428,12 @@ add_candidate(p, p0, "local_bh_disable")
 
 // rcu_read_lock_bh() ... rcu_read_unlock_bh()
 @bh_rcu_read_lock_bh depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_points(fn) };
+identifier x;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 position p0 : script:python() { reachable_on_rt(p0) };
-position p : script:python() { is_access(p) };
+position p : script:python() { is_point(p) };
 @@
 
 fn(...) {
@@ -919,7 +1445,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -932,12 +1458,13 @@ add_candidate(p, p0, "rcu_read_lock_bh")
 
 // spin_lock_bh(L) ... spin_unlock_bh(L)
 @bh_spin_lock_bh depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_points(fn) };
+identifier x;
 expression L;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 position p0 : script:python() { reachable_on_rt(p0) };
-position p : script:python() { is_access(p) };
+position p : script:python() { is_point(p) };
 @@
 
 fn(...) {
@@ -949,7 +1476,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -962,12 +1489,13 @@ add_candidate(p, p0, "spin_lock_bh", True)
 
 // read_lock_bh(L) ... read_unlock_bh(L)
 @bh_read_lock_bh depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_points(fn) };
+identifier x;
 expression L;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 position p0 : script:python() { reachable_on_rt(p0) };
-position p : script:python() { is_access(p) };
+position p : script:python() { is_point(p) };
 @@
 
 fn(...) {
@@ -979,7 +1507,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -992,12 +1520,13 @@ add_candidate(p, p0, "read_lock_bh", True)
 
 // write_lock_bh(L) ... write_unlock_bh(L)
 @bh_write_lock_bh depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_points(fn) };
+identifier x;
 expression L;
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 position p0 : script:python() { reachable_on_rt(p0) };
-position p : script:python() { is_access(p) };
+position p : script:python() { is_point(p) };
 @@
 
 fn(...) {
@@ -1009,7 +1538,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1024,7 +1553,8 @@ add_candidate(p, p0, "write_lock_bh", True)
 
 // guard(G)(...): to the end of the enclosing block (add_guard checks it).
 @guarded_by depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_points(fn) };
+identifier x;
 identifier G = {spinlock_bh, local_lock, local_lock_irq, local_lock_irqsave,
 		local_lock_nested_bh, preempt, preempt_notrace, irq, irqsave,
 		spinlock, spinlock_irq, spinlock_irqsave, read_lock,
@@ -1033,14 +1563,14 @@ identifier G = {spinlock_bh, local_lock, local_lock_irq, local_lock_irqsave,
 		raw_spinlock, raw_spinlock_bh, raw_spinlock_irq,
 		raw_spinlock_irqsave, raw_spinlock_nested};
 position p0 : script:python() { reachable_on_rt(p0) };
-position p : script:python() { is_access(p) };
+position p : script:python() { is_point(p) };
 @@
 
 fn(...) {
   ... when any
   guard@p0(G)(...);
   ... when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1055,7 +1585,7 @@ add_guard(p, p0, G, False)
 // scoped_guard(G, ...) { ... } and scoped_guard(G, ...) statement;
 @scoped_by depends on context || org || report@
 iterator name scoped_guard;
-identifier acc;
+identifier x;
 identifier G = {spinlock_bh, local_lock, local_lock_irq, local_lock_irqsave,
 		local_lock_nested_bh, preempt, preempt_notrace, irq, irqsave,
 		spinlock, spinlock_irq, spinlock_irqsave, read_lock,
@@ -1065,10 +1595,10 @@ identifier G = {spinlock_bh, local_lock, local_lock_irq, local_lock_irqsave,
 		raw_spinlock_irqsave, raw_spinlock_nested};
 expression list es;
 position p0 : script:python() { reachable_on_rt(p0) };
-position p : script:python() { is_access(p) };
+position p : script:python() { is_point(p) };
 @@
 
-scoped_guard@p0(G, es) { <+... acc@p(...) ...+> }
+scoped_guard@p0(G, es) { <+... x@p ...+> }
 
 @script:python depends on context || org || report@
 p0 << scoped_by.p0;
@@ -1121,11 +1651,28 @@ L << local_lock_scoped.L;
 
 add_local_lock(p, L)
 
+// lockdep_assert_held(&srh_state->bh_lock): the caller took it.
+@lock_held depends on context || org || report@
+identifier held = {lockdep_assert_held, lockdep_assert_held_once};
+expression L;
+position p : script:python() { reachable_on_rt(p) };
+@@
+
+held@p(L)
+
+@script:python depends on context || org || report@
+p << lock_held.p;
+L << lock_held.L;
+@@
+
+add_local_lock(p, L)
+
 // --- Protections: a path that reaches the access outside them ----------------
 
 // local: local_lock() ... local_unlock() and the rest of PROTECTIONS["local"]
 @e1_local depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_candidates(fn) };
+identifier x;
 identifier lock = {local_lock, local_lock_irq, local_lock_irqsave,
 		local_lock_nested_bh};
 expression rtc : script:python() { rt_true(rtc) };
@@ -1138,7 +1685,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1149,7 +1696,8 @@ p << e1_local.p;
 add_escape(p, "local")
 
 @e2_local depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_candidates(fn) };
+identifier x;
 identifier lock = {local_lock, local_lock_irq, local_lock_irqsave,
 		local_lock_nested_bh};
 identifier unlock = {local_unlock, local_unlock_irq, local_unlock_irqrestore,
@@ -1168,7 +1716,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1180,7 +1728,8 @@ add_escape(p, "local")
 
 // preempt: preempt_disable() ... preempt_enable() and the rest of PROTECTIONS["preempt"]
 @e1_preempt depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_candidates(fn) };
+identifier x;
 identifier lock = {preempt_disable, preempt_disable_notrace, get_cpu, get_cpu_ptr,
 		get_cpu_var};
 expression rtc : script:python() { rt_true(rtc) };
@@ -1193,7 +1742,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1204,7 +1753,8 @@ p << e1_preempt.p;
 add_escape(p, "preempt")
 
 @e2_preempt depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_candidates(fn) };
+identifier x;
 identifier lock = {preempt_disable, preempt_disable_notrace, get_cpu, get_cpu_ptr,
 		get_cpu_var};
 identifier unlock = {preempt_enable, preempt_enable_notrace,
@@ -1225,7 +1775,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1237,7 +1787,8 @@ add_escape(p, "preempt")
 
 // irq: local_irq_disable() ... local_irq_enable() and the rest of PROTECTIONS["irq"]
 @e1_irq depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_candidates(fn) };
+identifier x;
 identifier lock = {local_irq_disable, local_irq_save, raw_local_irq_disable,
 		raw_local_irq_save, hard_irq_disable};
 expression rtc : script:python() { rt_true(rtc) };
@@ -1250,7 +1801,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1261,7 +1812,8 @@ p << e1_irq.p;
 add_escape(p, "irq")
 
 @e2_irq depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_candidates(fn) };
+identifier x;
 identifier lock = {local_irq_disable, local_irq_save, raw_local_irq_disable,
 		raw_local_irq_save, hard_irq_disable};
 identifier unlock = {local_irq_enable, local_irq_restore, raw_local_irq_enable,
@@ -1280,7 +1832,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1292,7 +1844,8 @@ add_escape(p, "irq")
 
 // lock: spin_lock() ... spin_unlock() and the rest of PROTECTIONS["lock"]
 @e1_lock depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_candidates(fn) };
+identifier x;
 identifier lock = {spin_lock, spin_lock_nested, spin_lock_nest_lock,
 		spin_lock_irq, spin_lock_irqsave, spin_lock_irqsave_nested,
 		read_lock, read_lock_irq, read_lock_irqsave, write_lock,
@@ -1307,7 +1860,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1318,7 +1871,8 @@ p << e1_lock.p;
 add_escape(p, "lock")
 
 @e2_lock depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_candidates(fn) };
+identifier x;
 identifier lock = {spin_lock, spin_lock_nested, spin_lock_nest_lock,
 		spin_lock_irq, spin_lock_irqsave, spin_lock_irqsave_nested,
 		read_lock, read_lock_irq, read_lock_irqsave, write_lock,
@@ -1340,7 +1894,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1352,7 +1906,8 @@ add_escape(p, "lock")
 
 // sleeping: mutex_lock() ... mutex_unlock() and the rest of PROTECTIONS["sleeping"]
 @e1_sleeping depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_candidates(fn) };
+identifier x;
 identifier lock = {mutex_lock, mutex_lock_nested, mutex_lock_interruptible,
 		mutex_lock_killable, mutex_lock_io, down_read,
 		down_read_killable, down_read_interruptible, down_write,
@@ -1368,7 +1923,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1379,7 +1934,8 @@ p << e1_sleeping.p;
 add_escape(p, "sleeping")
 
 @e2_sleeping depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_candidates(fn) };
+identifier x;
 identifier lock = {mutex_lock, mutex_lock_nested, mutex_lock_interruptible,
 		mutex_lock_killable, mutex_lock_io, down_read,
 		down_read_killable, down_read_interruptible, down_write,
@@ -1401,7 +1957,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1413,7 +1969,8 @@ add_escape(p, "sleeping")
 
 // raw: raw_spin_lock() ... raw_spin_unlock() and the rest of PROTECTIONS["raw"]
 @e1_raw depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_candidates(fn) };
+identifier x;
 identifier lock = {raw_spin_lock, raw_spin_lock_nested, raw_spin_lock_nest_lock,
 		raw_spin_lock_irq, raw_spin_lock_irqsave,
 		raw_spin_lock_irqsave_nested, raw_spin_lock_bh, raw_read_lock,
@@ -1428,7 +1985,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1439,7 +1996,8 @@ p << e1_raw.p;
 add_escape(p, "raw")
 
 @e2_raw depends on context || org || report exists@
-identifier fn, acc;
+identifier fn : script:python() { has_candidates(fn) };
+identifier x;
 identifier lock = {raw_spin_lock, raw_spin_lock_nested, raw_spin_lock_nest_lock,
 		raw_spin_lock_irq, raw_spin_lock_irqsave,
 		raw_spin_lock_irqsave_nested, raw_spin_lock_bh, raw_read_lock,
@@ -1462,7 +2020,7 @@ fn(...) {
       when != false rtc
       when != true nrtc
       when any
-  acc@p(...)
+  x@p
   ... when any
 }
 
@@ -1475,11 +2033,11 @@ add_escape(p, "raw")
 // --- Output -------------------------------------------------------------------
 
 @depends on context@
-identifier acc;
+identifier x;
 position p : script:python() { is_reported(p) };
 @@
 
-* acc@p(...)
+* x@p
 
 @script:python depends on context@
 @@
