@@ -236,6 +236,7 @@ u32 fixture_preempt_run(struct bpf_prog *prog, void *ctx)
 
 	preempt_disable();
 	ret = bpf_prog_run(prog, ctx);
+	ret &= 0xff;	/* not the bpf_prog_run_pin_on_cpu() form: migrate_disable() */
 	preempt_enable();
 	return ret;
 }

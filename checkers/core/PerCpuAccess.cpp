@@ -79,7 +79,9 @@ public:
       Acc.Kind = PerCpuAccessKind::Pointer;
       break;
     case ApiEffect::PERCPU_RMW:
+    case ApiEffect::PERCPU_COUNT:
       Acc.Kind = PerCpuAccessKind::Update;
+      Acc.Counter = A->Effect == ApiEffect::PERCPU_COUNT;
       break;
     case ApiEffect::PERCPU_READ: { // a pointer read: the object it points to
       const auto *Ex = dyn_cast<Expr>(S);
@@ -239,7 +241,9 @@ private:
       }
     }
     if (const auto *C = dyn_cast<CompoundAssignOperator>(Q); C && Is(C->getLHS()))
-      return PerCpuUseKind::Count;
+      return C->getOpcode() == BO_AddAssign || C->getOpcode() == BO_SubAssign
+                 ? PerCpuUseKind::Count   // p->bytes += len
+                 : PerCpuUseKind::Write;  // p->flags |= x: state
     if (const auto *B = dyn_cast<BinaryOperator>(Q); B && B->isAssignmentOp() && Is(B->getLHS()))
       return PerCpuUseKind::Write;
     if (const auto *A = dyn_cast<ArraySubscriptExpr>(Q); A && Is(A->getBase()))

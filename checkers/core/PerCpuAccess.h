@@ -62,6 +62,8 @@ struct PerCpuAccess {
   const clang::Stmt *Root = nullptr;
   /// For updates: the result is used (__this_cpu_inc_return(v) > limit).
   bool ValueUsed = false;
+  /// For updates: a counter (__this_cpu_inc/add/dec/sub()), not a store.
+  bool Counter = false;
   /// The variable is a struct of a header (softnet_data), whose fields may
   /// be separate resources ("softnet_data.process_queue").
   bool SharedStruct = false;

@@ -27,7 +27,8 @@ std::string perCpuRmw(const Stmt *S, const SourceManager &SM, const LangOptions 
     if (N.startswith("this_cpu_"))
       return "";
     if (const ApiEntry *A = lookupApi(N))
-      return A->Effect == ApiEffect::PERCPU_RMW ? N.str() : "";
+      return A->Effect == ApiEffect::PERCPU_RMW || A->Effect == ApiEffect::PERCPU_COUNT ? N.str()
+                                                                                       : "";
   }
   return "";
 }

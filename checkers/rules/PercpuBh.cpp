@@ -148,7 +148,7 @@ private:
       }
     for (auto &[F, List] : Points)
       for (const PerCpuPoint &P : List) {
-        if (P.Access->Kind == PerCpuAccessKind::ValueRead)
+        if (P.Access->Kind == PerCpuAccessKind::ValueRead || P.Use == PerCpuUseKind::Read)
           ReadObjects.insert(keyOf(P));
         std::vector<std::string> Keys;
         for (const HeldContext &H : P.State->Held)
@@ -287,8 +287,7 @@ private:
   // read from a per-CPU slot, or a counter whose value is read back (a
   // recursion limit) are.
   bool mattersOnRt(StringRef Object, const std::vector<BhSite> &Sites) const {
-    bool ReadBack = ReadObjects.count(Object) ||
-                    llvm::any_of(Sites, [](const BhSite &S) { return S.Point.Use == PerCpuUseKind::Read; });
+    bool ReadBack = ReadObjects.count(Object);
     return llvm::any_of(Sites, [&](const BhSite &S) {
       const PerCpuAccess &A = *S.Point.Access;
       switch (A.Kind) {
@@ -299,8 +298,8 @@ private:
         // cached per CPU) is not.
         return S.Point.Use == PerCpuUseKind::Write || S.Point.Use == PerCpuUseKind::Address ||
                (S.Point.Use == PerCpuUseKind::Count && ReadBack);
-      case PerCpuAccessKind::Update:
-        return A.ValueUsed || ReadBack;
+      case PerCpuAccessKind::Update: // __this_cpu_write(flag, 1) is state, not a count
+        return A.ValueUsed || ReadBack || !A.Counter;
       case PerCpuAccessKind::ValueRead:
         return false;
       }
