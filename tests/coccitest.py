@@ -57,3 +57,38 @@ def report_lines(cocci, path, cwd=None):
     # Anything else on stdout (a python traceback, a SmPL parse error) is a bug.
     assert not junk, f"unexpected spatch output for {path}:\n" + "\n".join(junk)
     return found
+
+
+def script_namespace(cocci):
+    """The names the script's @initialize:python@ block defines (its API lists),
+    and the script's text; coccilib is stubbed for the import."""
+    import sys
+    import types
+    with open(cocci) as f:
+        text = f.read()
+    body = text.split("@initialize:python@\n@@\n", 1)[1]
+    body = body[:re.search(r"^(@|//)", body, re.M).start()]
+    stub = types.ModuleType("coccilib")
+    stub.elems = types.ModuleType("coccilib.elems")
+    saved = {k: sys.modules.get(k) for k in ("coccilib", "coccilib.elems")}
+    sys.modules.update({"coccilib": stub, "coccilib.elems": stub.elems})
+    try:
+        ns = {}
+        exec(compile(body, cocci, "exec"), ns)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+    return ns, text
+
+
+def check_context_and_org(cocci, path, want, cwd=None):
+    """Context mode stars, and org mode lists, exactly the report lines want."""
+    ctx = run_spatch(cocci, path, "context", cwd)
+    starred = [l for l in ctx.splitlines() if l.startswith("-") and not l.startswith("---")]
+    assert len(starred) == len(want), ctx
+    org = run_spatch(cocci, path, "org", cwd)
+    todo = re.findall(r"^\* TODO \[\[view:.*?::linb=(\d+)::", org, re.M)
+    assert sorted(map(int, todo)) == want, org

@@ -17,9 +17,7 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
-import types
 
 import pytest
 
@@ -409,36 +407,14 @@ def test_context_and_org_modes(tmp_path):
     path = tmp_path / "nesting.c"
     path.write_text(textwrap.dedent(SNIPPETS["nesting"]).lstrip("\n"))
     want = sorted(l for l, _, _ in spatch_report(str(path), cwd=str(tmp_path)))
-    ctx = run_spatch(str(path), "context", cwd=str(tmp_path))
-    starred = [l for l in ctx.splitlines() if l.startswith("-") and not l.startswith("---")]
-    assert len(starred) == len(want), ctx
-    org = run_spatch(str(path), "org", cwd=str(tmp_path))
-    todo = re.findall(r"^\* TODO \[\[view:.*?::linb=(\d+)::", org, re.M)
-    assert sorted(map(int, todo)) == want, org
+    coccitest.check_context_and_org(COCCI, str(path), want, cwd=str(tmp_path))
 
 
 # ------------------------------------- API knowledge vs kernel_api.def
 
 def script_knowledge():
     """The python lists of the script (its @initialize:python@ block)."""
-    with open(COCCI) as f:
-        text = f.read()
-    body = text.split("@initialize:python@\n@@\n", 1)[1]
-    body = body[:re.search(r"^(@|//)", body, re.M).start()]
-    stub = types.ModuleType("coccilib")
-    stub.elems = types.ModuleType("coccilib.elems")
-    saved = {k: sys.modules.get(k) for k in ("coccilib", "coccilib.elems")}
-    sys.modules.update({"coccilib": stub, "coccilib.elems": stub.elems})
-    try:
-        ns = {}
-        exec(compile(body, COCCI, "exec"), ns)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                sys.modules.pop(k, None)
-            else:
-                sys.modules[k] = v
-    return ns, text
+    return coccitest.script_namespace(COCCI)
 
 
 def smpl_sets(text):

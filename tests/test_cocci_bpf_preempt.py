@@ -32,9 +32,7 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
-import types
 
 import pytest
 
@@ -257,36 +255,14 @@ def test_context_and_org_modes(tmp_path):
     path.write_text(textwrap.dedent(SNIPPETS["sections"]).lstrip("\n"))
     want = sorted(l for l, _, _ in spatch_report(str(path), cwd=str(tmp_path)))
     assert len(want) == 2
-    ctx = run_spatch(str(path), "context", cwd=str(tmp_path))
-    starred = [l for l in ctx.splitlines() if l.startswith("-") and not l.startswith("---")]
-    assert len(starred) == len(want), ctx
-    org = run_spatch(str(path), "org", cwd=str(tmp_path))
-    todo = re.findall(r"^\* TODO \[\[view:.*?::linb=(\d+)::", org, re.M)
-    assert sorted(map(int, todo)) == want, org
+    coccitest.check_context_and_org(COCCI, str(path), want, cwd=str(tmp_path))
 
 
 # ------------------------------------- API knowledge vs kernel_api.def
 
 def script_lists():
     """RUNS and PERCPU_RMW of the script's @initialize:python@ block."""
-    with open(COCCI) as f:
-        text = f.read()
-    body = text.split("@initialize:python@\n@@\n", 1)[1]
-    body = body[:re.search(r"^(@|//)", body, re.M).start()]
-    stub = types.ModuleType("coccilib")
-    stub.elems = types.ModuleType("coccilib.elems")
-    saved = {k: sys.modules.get(k) for k in ("coccilib", "coccilib.elems")}
-    sys.modules.update({"coccilib": stub, "coccilib.elems": stub.elems})
-    try:
-        ns = {}
-        exec(compile(body, COCCI, "exec"), ns)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                sys.modules.pop(k, None)
-            else:
-                sys.modules[k] = v
-    return ns, text
+    return coccitest.script_namespace(COCCI)
 
 
 def test_script_lists_match_kernel_api_def():

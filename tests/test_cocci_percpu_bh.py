@@ -28,9 +28,7 @@ import glob
 import os
 import re
 import subprocess
-import sys
 import textwrap
-import types
 
 import pytest
 
@@ -1094,34 +1092,14 @@ def test_context_and_org_modes(tmp_path):
     path = write_snippet(tmp_path, "sections")
     want = sorted(l for l, _, _ in spatch_report(path, cwd=str(tmp_path)))
     assert len(want) == 9
-    ctx = coccitest.run_spatch(COCCI, path, "context", cwd=str(tmp_path))
-    starred = [l for l in ctx.splitlines() if l.startswith("-") and not l.startswith("---")]
-    assert len(starred) == len(want), ctx
-    org = coccitest.run_spatch(COCCI, path, "org", cwd=str(tmp_path))
-    todo = re.findall(r"^\* TODO \[\[view:.*?::linb=(\d+)::", org, re.M)
-    assert sorted(map(int, todo)) == want, org
+    coccitest.check_context_and_org(COCCI, path, want, cwd=str(tmp_path))
 
 
 # ------------------------------------- API knowledge: script and catalogue
 
 def script_lists():
     """The API lists of the script's @initialize:python@ block, and its text."""
-    with open(COCCI) as f:
-        text = f.read()
-    body = text.split("@initialize:python@\n@@\n", 1)[1]
-    body = body[:re.search(r"^(@|//)", body, re.M).start()]
-    stub = types.ModuleType("coccilib")
-    saved = sys.modules.get("coccilib")
-    sys.modules["coccilib"] = stub
-    try:
-        ns = {}
-        exec(compile(body, COCCI, "exec"), ns)
-    finally:
-        if saved is None:
-            sys.modules.pop("coccilib", None)
-        else:
-            sys.modules["coccilib"] = saved
-    return ns, text
+    return coccitest.script_namespace(COCCI)
 
 
 def rule_sets(text):
