@@ -11,6 +11,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/Allocator.h"
 #include "llvm/Support/StringSaver.h"
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,6 +87,10 @@ public:
   static constexpr unsigned MaxOpsTargets = 2;
   /// Functions stored in each struct member by the TU (initializers, assignments).
   llvm::DenseMap<const clang::FieldDecl *, llvm::SmallVector<const FunctionFacts *, 2>> OpsTargets;
+  /// Functions defined in other TUs that this TU registers (request_irq(...,
+  /// fn), an ops initializer): the contexts they start in, by name, for the
+  /// sweep to carry to the TU that defines them (docs/facts.md "registers").
+  std::map<std::string, std::vector<HeldContext>> ExternalEntries;
 
 private:
   llvm::DenseMap<const clang::FunctionDecl *, size_t> Index;

@@ -120,29 +120,29 @@ public:
     // IRQ_WORK_INIT_HARD(fn), register_nmi_handler(..., fn, ...): macros.
     if (!R->getLocation().isMacroID())
       return true;
-    FunctionFacts *Target = target(R);
-    if (!Target)
+    Target T = target(R);
+    if (!T)
       return true;
     for (StringRef Macro : enclosingMacroArgs(R->getLocation(), SM, LO))
       for (const Registration &Reg : Registrations)
         if (Reg.Api == Macro && Reg.CondArg < 0)
-          give(*Target, Reg.Kind, Reg.Api.str() + "()", Reg.Why, where(R));
+          give(T, Reg.Kind, Reg.Api.str() + "()", Reg.Why, where(R));
     return true;
   }
 
   bool VisitCallExpr(CallExpr *C) {
     for (unsigned I = 0; I < C->getNumArgs(); ++I)
       if (const DeclRefExpr *R = functionRef(C->getArg(I)))
-        if (FunctionFacts *Target = target(R))
-          fromCall(*C, I, *Target, where(R));
+        if (Target T = target(R))
+          fromCall(*C, I, T, where(R));
     return true;
   }
 
   bool VisitBinaryOperator(BinaryOperator *B) {
     if (B->getOpcode() == BO_Assign)
       if (const DeclRefExpr *R = functionRef(B->getRHS()))
-        if (FunctionFacts *Target = target(R))
-          fromAssignment(*B, *Target, where(R));
+        if (Target T = target(R))
+          fromAssignment(*B, T, where(R));
     return true;
   }
 
@@ -156,9 +156,9 @@ public:
       if (I >= Sem->getNumInits())
         break;
       if (const DeclRefExpr *R = functionRef(Sem->getInit(I++)))
-        if (FunctionFacts *Target = target(R)) {
-          storedIn(Field, *Target);
-          fromMember(RT->getDecl()->getName(), Field->getName(), *Target, where(R));
+        if (Target T = target(R)) {
+          storedIn(Field, T);
+          fromMember(RT->getDecl()->getName(), Field->getName(), T, where(R));
         }
     }
     return true;
@@ -170,10 +170,25 @@ private:
   const LangOptions &LO;
   llvm::StringSet<> HardTimers;
 
-  FunctionFacts *target(const DeclRefExpr *R) {
+  // A function the TU registers: one of its own, or one defined in another
+  // TU, whose entry contexts the sweep carries there (TuFacts::ExternalEntries).
+  struct Target {
+    FunctionFacts *Facts = nullptr;
+    std::vector<HeldContext> *Entries = nullptr;
+    std::string Name;
+    explicit operator bool() const { return Entries; }
+  };
+
+  Target target(const DeclRefExpr *R) {
     const auto *FD = dyn_cast<FunctionDecl>(R->getDecl());
-    FunctionFacts *F = FD ? TU.factsFor(FD) : nullptr;
-    return F && F->InMainFile ? F : nullptr;
+    if (!FD)
+      return {};
+    if (FunctionFacts *F = TU.factsFor(FD))
+      return F->InMainFile ? Target{F, &F->EntryContexts, F->Name} : Target{};
+    if (FD->hasBody() || !FD->isExternallyVisible())
+      return {};
+    std::string Name = FD->getName().str();
+    return {nullptr, &TU.ExternalEntries[Name], Name};
   }
 
   SourceLocation where(const DeclRefExpr *R) const { return SM.getExpansionLoc(R->getLocation()); }
@@ -223,7 +238,12 @@ public:
 private:
   void give(FunctionFacts &F, ContextKind Kind, const std::string &By, StringRef Why,
             SourceLocation Where, bool Assertion = false) {
-    for (const HeldContext &H : F.EntryContexts)
+    give(Target{&F, &F.EntryContexts, F.Name}, Kind, By, Why, Where, Assertion);
+  }
+
+  void give(const Target &F, ContextKind Kind, const std::string &By, StringRef Why,
+            SourceLocation Where, bool Assertion = false) {
+    for (const HeldContext &H : *F.Entries)
       if (H.Begin == Where)
         return;
     HeldContext H;
@@ -233,10 +253,10 @@ private:
     H.FromEntry = true;
     H.Note = Assertion ? F.Name + "() " + Why.str() + " (" + By + ")"
                        : F.Name + "() runs as " + Why.str() + ", set up by " + By;
-    F.EntryContexts.push_back(std::move(H));
+    F.Entries->push_back(std::move(H));
   }
 
-  void fromCall(const CallExpr &C, int Index, FunctionFacts &Target, SourceLocation Where) {
+  void fromCall(const CallExpr &C, int Index, const Target &Target, SourceLocation Where) {
     SpelledCall Sp = spellCall(&C, SM, LO);
     for (const Registration &Reg : Registrations) {
       if (Reg.CallbackArg != Index || !llvm::is_contained(Sp.Names, Reg.Api))
@@ -248,7 +268,7 @@ private:
     }
   }
 
-  void fromAssignment(const BinaryOperator &B, FunctionFacts &Target, SourceLocation Where) {
+  void fromAssignment(const BinaryOperator &B, const Target &Target, SourceLocation Where) {
     const auto *M = dyn_cast<MemberExpr>(B.getLHS()->IgnoreParenImpCasts());
     if (!M)
       return;
@@ -266,13 +286,15 @@ private:
       fromMember(RD->getName(), Member, Target, Where);
   }
 
-  void storedIn(const FieldDecl *Field, FunctionFacts &Target) {
+  void storedIn(const FieldDecl *Field, const Target &Target) {
+    if (!Target.Facts)
+      return; // calls through the member reach nothing this TU can follow
     auto &Targets = TU.OpsTargets[Field->getCanonicalDecl()];
-    if (!llvm::is_contained(Targets, &Target))
-      Targets.push_back(&Target);
+    if (!llvm::is_contained(Targets, Target.Facts))
+      Targets.push_back(Target.Facts);
   }
 
-  void fromMember(StringRef Struct, StringRef Member, FunctionFacts &Target,
+  void fromMember(StringRef Struct, StringRef Member, const Target &Target,
                   SourceLocation Where) {
     for (const OpsMember &O : OpsMembers)
       if (O.Struct == Struct && O.Member == Member)

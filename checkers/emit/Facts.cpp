@@ -54,6 +54,7 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
       Releases.push_back(kindName(K));
     for (const SleepSite &S : F.MaySleep) {
       llvm::json::Object Site = where(TU, Paths, S.Loc);
+      Site["function"] = S.Function;
       Site["op"] = S.Op;
       Site["why"] = S.Why;
       Site["depth"] = S.Path.size();
@@ -61,21 +62,32 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
     }
     for (size_t I = 0; I < F.calls().size(); ++I) {
       const SpelledCall &C = F.calls()[I];
-      const clang::FunctionDecl *Callee = TuFacts::calledFunction(*C.Call);
-      // Calls the TU cannot follow itself: functions defined elsewhere.
-      if (!Callee || !C.ApiName.empty() || TU.factsFor(Callee) || Callee->isInlined())
-        continue;
-      llvm::json::Object Call = where(TU, Paths, C.Site);
-      Call["callee"] = Callee->getName();
       const ContextState &S = F.StateBefore[I];
-      if (const HeldContext *A = S.trulyAtomic())
-        Call["atomic"] = describe(*A);
-      llvm::json::Array Held;
-      for (const HeldContext &H : S.Held)
-        if (H.Must)
-          Held.push_back(kindName(H.Kind));
-      Call["held"] = std::move(Held);
-      Calls.push_back(std::move(Call));
+      auto Edge = [&](llvm::StringRef Callee, bool Local) {
+        llvm::json::Object Call = where(TU, Paths, C.Site);
+        Call["callee"] = Callee;
+        if (Local)
+          Call["local"] = true;
+        if (const HeldContext *A = S.trulyAtomic())
+          Call["atomic"] = describe(*A);
+        llvm::json::Array Held;
+        for (const HeldContext &H : S.Held)
+          if (H.Must)
+            Held.push_back(kindName(H.Kind));
+        Call["held"] = std::move(Held);
+        Calls.push_back(std::move(Call));
+      };
+      const clang::FunctionDecl *Callee = TuFacts::calledFunction(*C.Call);
+      if (!C.ApiName.empty())
+        continue;
+      // Calls to the file's own functions: the sweep carries what it learns
+      // of other TUs up through them.
+      for (const FunctionFacts *Own : TU.callees(C))
+        if (Own->InMainFile)
+          Edge(Own->Name, true);
+      // Calls the TU cannot follow itself: functions defined elsewhere.
+      if (Callee && !TU.factsFor(Callee) && !Callee->isInlined() && !Callee->getBuiltinID())
+        Edge(Callee->getName(), false);
     }
     O["entry"] = std::move(Entry);
     O["returns_holding"] = std::move(Holding);
@@ -84,7 +96,26 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
     O["calls"] = std::move(Calls);
     Functions.push_back(std::move(O));
   }
-  return llvm::json::Object{{"functions", std::move(Functions)}};
+  // Functions of other TUs this one registers, with the context they start in.
+  llvm::json::Array Registers;
+  for (const auto &[Name, Entries] : TU.ExternalEntries)
+    for (const HeldContext &H : Entries) {
+      llvm::json::Object R = where(TU, Paths, H.Begin);
+      R["function"] = Name;
+      R["kind"] = kindName(H.Kind);
+      R["note"] = H.Note;
+      Registers.push_back(std::move(R));
+    }
+  // Every file the TU read: what the sweep's incremental run re-hashes.
+  llvm::json::Array Includes;
+  for (auto It = TU.SM.fileinfo_begin(); It != TU.SM.fileinfo_end(); ++It) {
+    llvm::SmallString<256> Abs(It->first->getName());
+    TU.SM.getFileManager().makeAbsolutePath(Abs);
+    Includes.push_back(Paths.relativePath(Abs));
+  }
+  return llvm::json::Object{{"functions", std::move(Functions)},
+                            {"registers", std::move(Registers)},
+                            {"includes", std::move(Includes)}};
 }
 
 } // namespace rtcheck
