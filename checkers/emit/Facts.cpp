@@ -68,8 +68,13 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
         Call["callee"] = Callee;
         if (Local)
           Call["local"] = true;
-        if (const HeldContext *A = S.trulyAtomic())
+        if (const HeldContext *A = S.trulyAtomic()) {
           Call["atomic"] = describe(*A);
+          // Where it began, as the chain's first step says it.
+          llvm::json::Object Begin = where(TU, Paths, A->Begin);
+          Begin["note"] = A->FromEntry ? A->Note : describe(*A) + " enters truly atomic context";
+          Call["atomic_at"] = std::move(Begin);
+        }
         llvm::json::Array Held;
         for (const HeldContext &H : S.Held)
           if (H.Must)

@@ -12,6 +12,7 @@
  * 4 internal error. Errors are one line: "rtcheck: error: ...".
  */
 #include "sweep.h"
+#include "db.h"
 #include "errors.h"
 
 #include <errno.h>
@@ -25,7 +26,9 @@
 
 static const char usage[] =
 	"usage: rtcheck sweep [--build DIR] [--jobs N] [--out DIR] [--timeout SEC]\n"
-	"                     [--mem-mb MB] [--rules ID,...] [PATH...]\n"
+	"                     [--mem-mb MB] [--rules ID,...] [--db FILE] [--fresh]\n"
+	"                     [--shard I/N] [--compile-commands FILE] [PATH...]\n"
+	"       rtcheck sweep merge [--build DIR] [--out DIR] SHARD.db...\n"
 	"Checks every translation unit under PATH (directories or .c files relative to\n"
 	"the kernel source root; default: the whole tree) and writes findings.json,\n"
 	"report.txt and failures.txt under --out.\n"
@@ -39,7 +42,15 @@ static const char usage[] =
 	"  --rules ID,...  run only these rules\n"
 	"  --no-build      do not let kbuild build the objects of TUs that miss a\n"
 	"                  generated file, to check them again (see docs/sweep.md)\n"
-	"  --list          only list the TUs (and write DIR/compile_commands.json)\n";
+	"  --list          only list the TUs (and write DIR/compile_commands.json)\n"
+	"  --db FILE       the facts database (default: DIR/rtcheck.db); a TU whose\n"
+	"                  command and files are unchanged since it was stored there\n"
+	"                  is not analysed again\n"
+	"  --fresh         analyse every TU again, whatever the database holds\n"
+	"  --shard I/N     check only the I-th of N parts of the TUs (0 <= I < N);\n"
+	"                  'rtcheck sweep merge' joins the parts' databases\n"
+	"  --compile-commands FILE  take the TUs from this compilation database; its\n"
+	"                  files outside the tree (external modules) are kept\n";
 
 static const char *const known_rules[] = {
 #define RTCHECK_RULE(cls, id, severity, title) id,
@@ -201,6 +212,26 @@ out:
 	return status;
 }
 
+/* rtcheck sweep merge: the shards' databases into --out's, then one report. */
+static int merge_shards(struct sweep *sw, char **shards, int n, struct tu_list *list)
+{
+	char err[1024];
+	size_t nfindings = 0;
+
+	if (db_merge(sw->db, shards, n, err, sizeof(err)))
+		return die(EXIT_INPUT, "%s", err);
+	if (db_list_tus(sw->db, sw->kb.src, list, err, sizeof(err)) ||
+	    sweep_cross_tu(sw, list, err, sizeof(err)))
+		return die(EXIT_INTERNAL, "%s", err);
+	sw->ncached = list->n;
+	sw->seconds = now_seconds() - sw->started;
+	if (write_reports(sw, list, &nfindings, err, sizeof(err)))
+		return die(EXIT_INTERNAL, "%s", err);
+	printf("rtcheck: sweep merge: %d shard%s, %zu TUs, %zu findings (%zu across TUs): "
+	       "%s/report.txt\n", n, n == 1 ? "" : "s", list->n, nfindings, sw->nxfindings, sw->out);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	const char *build = NULL, *out = "rtcheck-out";
@@ -213,6 +244,9 @@ int main(int argc, char **argv)
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN), mem_mb = 4096, v;
 	double timeout = 300;
 	int nargs = 0, status = EXIT_OK, whole_tree = 0, list_only = 0, build_missing = 1;
+	int fresh = 0, merge = 0;
+	const char *db_path = NULL, *compile_commands = NULL;
+	char db_buf[PATH_MAX + 16];
 	ssize_t n;
 
 	memset(&sw, 0, sizeof(sw));
@@ -243,6 +277,14 @@ int main(int argc, char **argv)
 			build_missing = 0;
 			continue;
 		}
+		if (!strcmp(a, "--fresh")) {
+			fresh = 1;
+			continue;
+		}
+		if (i == 1 && !strcmp(a, "merge")) {
+			merge = 1;
+			continue;
+		}
 		if (a[0] != '-' || !a[1]) {
 			args[nargs++] = argv[i];
 			continue;
@@ -257,7 +299,9 @@ int main(int argc, char **argv)
 			val = eq ? eq + 1 : NULL;
 		}
 		if (strcmp(name, "--build") && strcmp(name, "--jobs") && strcmp(name, "--out") &&
-		    strcmp(name, "--timeout") && strcmp(name, "--mem-mb") && strcmp(name, "--rules"))
+		    strcmp(name, "--timeout") && strcmp(name, "--mem-mb") && strcmp(name, "--rules") &&
+		    strcmp(name, "--db") && strcmp(name, "--shard") &&
+		    strcmp(name, "--compile-commands"))
 			return die(EXIT_USAGE, "unknown option '%s' (see rtcheck sweep --help)", a);
 		if (!val) {
 			if (i + 1 == (size_t)argc)
@@ -266,6 +310,23 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(name, "--build")) {
 			build = val;
+		} else if (!strcmp(name, "--db")) {
+			db_path = val;
+		} else if (!strcmp(name, "--compile-commands")) {
+			compile_commands = val;
+			sw.outside_tree = 1;
+		} else if (!strcmp(name, "--shard")) {
+			char *slash;
+			long idx;
+
+			if (!(slash = strchr(val, '/')))
+				return die(EXIT_USAGE, "--shard: '%s' is not I/N", val);
+			*slash = '\0';
+			if (parse_long("--shard N", slash + 1, 1, 1 << 20, &v) ||
+			    parse_long("--shard I", val, 0, v - 1, &idx))
+				return EXIT_USAGE;
+			sw.shard = idx;
+			sw.nshards = v;
 		} else if (!strcmp(name, "--out")) {
 			if (!*val)
 				return die(EXIT_USAGE, "--out needs a directory");
@@ -315,7 +376,9 @@ int main(int argc, char **argv)
 		return die(EXIT_INPUT, "%s", err);
 
 	sw.paths = xmalloc((nargs + 1) * sizeof(*sw.paths));
-	for (i = 0; i < (size_t)nargs; i++) {
+	if (merge && !nargs)
+		return die(EXIT_USAGE, "sweep merge: no shard database given");
+	for (i = 0; !merge && i < (size_t)nargs; i++) {
 		if (add_path(&sw, args[i], &whole_tree)) {
 			status = EXIT_INPUT;
 			goto out;
@@ -340,8 +403,24 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (!db_path) {
+		snprintf(db_buf, sizeof(db_buf), "%s/rtcheck.db", sw.out);
+		db_path = db_buf;
+	}
+	if (sweep_open_db(&sw, db_path, err, sizeof(err))) {
+		status = die(EXIT_INPUT, "%s", err);
+		goto out;
+	}
 	sw.started = now_seconds();
+	if (merge) {
+		status = merge_shards(&sw, args, nargs, &list);
+		goto out;
+	}
 	snprintf(ccjson, sizeof(ccjson), "%s/compile_commands.json", sw.kb.build);
+	if (compile_commands && access(compile_commands, R_OK))
+		return die(EXIT_INPUT, "%s: %s", compile_commands, strerror(errno));
+	if (compile_commands)
+		snprintf(ccjson, sizeof(ccjson), "%s", compile_commands);
 	if (access(ccjson, R_OK) == 0 ?
 	    tus_from_compile_commands(&sw, ccjson, &list, err, sizeof(err)) :
 	    tus_from_kbuild(&sw, &list, err, sizeof(err))) {
@@ -364,14 +443,20 @@ int main(int argc, char **argv)
 			puts(list.v[i].rel);
 		goto out;
 	}
+	sweep_take_shard(&sw, &list);
+	if (!fresh)
+		sw.ncached = db_mark_cached(&sw, &list);
 	if (isatty(2))
-		fprintf(stderr, "rtcheck: sweep: %zu TUs (commands from %s in %.1f s), %d jobs\n",
-			list.n, list.origin, now_seconds() - sw.started, sw.jobs);
+		fprintf(stderr, "rtcheck: sweep: %zu TUs (commands from %s in %.1f s), %zu unchanged,"
+			" %d jobs\n", list.n, list.origin, now_seconds() - sw.started, sw.ncached,
+			sw.jobs);
 
 	if (run_tus(&sw, &list, err, sizeof(err)))
 		status = die(EXIT_INTERNAL, "%s", err);
 	else if (!sw.interrupted && sw.build_missing)
 		status = retry_missing(&sw, &list);
+	if (!status && sweep_cross_tu(&sw, &list, err, sizeof(err)))
+		status = die(EXIT_INTERNAL, "%s", err);
 	sw.seconds = now_seconds() - sw.started;
 	if (write_reports(&sw, &list, &nfindings, err, sizeof(err))) {
 		status = die(EXIT_INTERNAL, "%s", err);
@@ -388,13 +473,15 @@ int main(int argc, char **argv)
 		ok += list.v[i].state == TU_OK;
 		nfailed += list.v[i].state == TU_FAILED;
 	}
-	printf("rtcheck: sweep: %zu TUs, %zu analysed, %zu failed, %zu finding%s in %.1f s: "
-	       "%s/report.txt\n", list.n, ok, nfailed, nfindings, nfindings == 1 ? "" : "s",
-	       sw.seconds, sw.out);
+	printf("rtcheck: sweep: %zu TUs, %zu analysed, %zu unchanged, %zu failed, %zu finding%s"
+	       " (%zu across TUs) in %.1f s: %s/report.txt\n", list.n, ok - sw.ncached, sw.ncached,
+	       nfailed, nfindings, nfindings == 1 ? "" : "s", sw.nxfindings, sw.seconds, sw.out);
 	fflush(stdout);
 	if (!ok)
 		status = die(EXIT_INPUT, "every TU failed (see %s/failures.txt)", sw.out);
 out:
+	if (sw.db)
+		db_close(sw.db);
 	tus_free(&list);
 	for (i = 0; i < npaths; i++)
 		free(sw.paths[i].rel);

@@ -7,7 +7,9 @@
  * failures.txt.
  */
 #include "sweep.h"
-#include "json.h"
+#include "db.h"
+
+#include <jansson.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -120,18 +122,38 @@ static void subsystem(const char *file, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-/* Copies the file at path to out; 0 or -1 (errno). */
-static int copy_file(FILE *out, const char *path)
+/* Writes text to out, ending with a newline. */
+static void put_text(FILE *out, const char *text)
 {
-	size_t len;
-	char *text = read_file(path, &len);
+	size_t len = strlen(text);
 
-	if (!text)
-		return -1;
 	fwrite(text, 1, len, out);
 	if (len && text[len - 1] != '\n')
 		fputc('\n', out);
-	free(text);
+}
+
+/* Adds one finding line to findings.json and the counts unless already there. */
+static int take_finding(FILE *json, char *line, struct strset *seen, struct counts *rules,
+			struct counts *subsystems, size_t *findings)
+{
+	char sub[PATH_MAX];
+	json_error_t jerr;
+	json_t *f = json_loads(line, 0, &jerr);
+	const char *rule = json_string_value(json_object_get(f, "rule"));
+	const char *file = json_string_value(json_object_get(f, "file"));
+
+	if (!rule || !file) {
+		json_decref(f);
+		return -1;	/* not a finding object: a bug of rtcheck-clang */
+	}
+	if (strset_add(seen, line)) {
+		fputs((*findings)++ ? ",\n" : "\n", json);
+		fputs(line, json);
+		count_add(rules, rule);
+		subsystem(file, sub, sizeof(sub));
+		count_add(subsystems, sub);
+	}
+	json_decref(f);
 	return 0;
 }
 
@@ -171,8 +193,11 @@ static int by_seconds_desc(const void *a, const void *b)
 int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nfindings,
 		  char *err, size_t errlen)
 {
-	char path[PATH_MAX + 32], tpath[PATH_MAX + 32];
+	char path[PATH_MAX + 32];
 	struct counts rules = { 0 }, subsystems = { 0 };
+	sqlite3_stmt *xq;
+	char **xlines = NULL, **xtexts = NULL;
+	size_t nx = 0;
 	struct strset seen = { 0 };
 	size_t i, j, ok = 0, nfailed = 0, notrun = 0, bad = 0, findings = 0, ntimed = 0;
 	size_t retried = 0;
@@ -206,38 +231,37 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 			timed[ntimed++] = tu;
 		if (tu->state != TU_OK)
 			continue;
-		snprintf(tpath, sizeof(tpath), "%s/tu/%s.jsonl", sw->out, tu->name);
-		texts[i] = read_file(tpath, NULL);
+		texts[i] = db_tu_output(sw->db, tu->rel, 0);
 		for (line = texts[i]; line && *line; line = next) {
-			char perr[128], sub[PATH_MAX];
-			struct json *f;
-			const char *rule, *file;
 			size_t n = strcspn(line, "\n");
 
 			next = line + n + (line[n] == '\n');
 			line[n] = '\0';
 			while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
 				line[--n] = '\0';
-			if (!n)
-				continue;
-			f = json_parse(line, n, perr, sizeof(perr));
-			rule = json_get_string(f, "rule");
-			file = json_get_string(f, "file");
-			if (!rule || !file) {
-				bad++;	/* not a finding object: a bug of rtcheck-clang */
-				json_free(f);
-				continue;
-			}
-			if (strset_add(&seen, line)) {
-				fputs(findings++ ? ",\n" : "\n", json);
-				fputs(line, json);
-				count_add(&rules, rule);
-				subsystem(file, sub, sizeof(sub));
-				count_add(&subsystems, sub);
-			}
-			json_free(f);
+			if (n && take_finding(json, line, &seen, &rules, &subsystems, &findings))
+				bad++;
 		}
 	}
+	/* The cross-TU propagation's findings, after the TUs' own. */
+	if (sqlite3_prepare_v2(sw->db, "SELECT json, text FROM xfinding ORDER BY file, line, op",
+			       -1, &xq, NULL) != SQLITE_OK)
+		xq = NULL;
+	while (xq && sqlite3_step(xq) == SQLITE_ROW) {
+		char *line = xstrdup((const char *)sqlite3_column_text(xq, 0));
+
+		xlines = realloc(xlines, (nx + 1) * sizeof(*xlines));
+		xtexts = realloc(xtexts, (nx + 1) * sizeof(*xtexts));
+		if (!xlines || !xtexts) {
+			fputs("rtcheck: error: out of memory\n", stderr);
+			exit(EXIT_INTERNAL);
+		}
+		xlines[nx] = line;
+		xtexts[nx++] = xstrdup((const char *)sqlite3_column_text(xq, 1));
+		if (take_finding(json, line, &seen, &rules, &subsystems, &findings))
+			bad++;
+	}
+	sqlite3_finalize(xq);
 	fputs(findings ? "\n]}\n" : "]}\n", json);
 	if (fclose(json)) {
 		snprintf(err, errlen, "%s: write error", path);
@@ -283,7 +307,9 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 			retried);
 	if (notrun)
 		fprintf(rep, "not run:    %zu (interrupted by signal %d)\n", notrun, sw->interrupted);
-	fprintf(rep, "findings:   %zu\n", findings);
+	if (sw->ncached)
+		fprintf(rep, "unchanged:  %zu (results from the facts database)\n", sw->ncached);
+	fprintf(rep, "findings:   %zu (%zu across TUs)\n", findings, nx);
 	if (bad)
 		fprintf(rep, "malformed:  %zu jsonl lines skipped\n", bad);
 	fprintf(rep, "time:       %.1f s wall, %d jobs, limits per TU: %g s, %ld MB\n",
@@ -306,12 +332,22 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 	for (i = 0; i < list->n; i++) {
 		const struct tu *tu = &list->v[i];
 
+		char *text;
+
 		if (tu->state != TU_OK || tu->nfindings <= 0)
 			continue;
-		snprintf(tpath, sizeof(tpath), "%s/tu/%s.txt", sw->out, tu->name);
-		if (copy_file(rep, tpath))
-			fprintf(rep, "%s: (text report missing: %s)\n", tu->rel, strerror(errno));
+		text = db_tu_output(sw->db, tu->rel, 1);
+		if (text)
+			put_text(rep, text);
+		else
+			fprintf(rep, "%s: (text report missing from the database)\n", tu->rel);
+		free(text);
 	}
+	fputs("\n== cross-TU findings (chains through several TUs) ==\n", rep);
+	for (i = 0; i < nx; i++)
+		put_text(rep, xtexts[i]);
+	if (!nx)
+		fputs("(none)\n", rep);
 	fputs("\n== failures ==\n", rep);
 	for (i = 0; i < list->n; i++)
 		if (list->v[i].state == TU_FAILED)
@@ -326,6 +362,12 @@ out:
 	for (i = 0; i < list->n; i++)
 		free(texts[i]);
 	free(texts);
+	for (i = 0; i < nx; i++) {
+		free(xlines[i]);
+		free(xtexts[i]);
+	}
+	free(xlines);
+	free(xtexts);
 	free(timed);
 	free(seen.slot);
 	counts_free(&rules);

@@ -6,6 +6,7 @@
  * crashes, times out or does not compile is recorded and the sweep goes on.
  */
 #include "sweep.h"
+#include "db.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,7 +36,7 @@ static void tu_path(const struct sweep *sw, const struct tu *tu, const char *ext
 static pid_t spawn(const struct sweep *sw, struct tu *tu, const sigset_t *mask)
 {
 	char output[PATH_MAX + 32], also[PATH_MAX + 32], root[PATH_MAX + 8], rules[512];
-	char txt[PATH_MAX], jsonl[PATH_MAX], errf[PATH_MAX];
+	char txt[PATH_MAX], jsonl[PATH_MAX], errf[PATH_MAX], facts[PATH_MAX], factsarg[PATH_MAX + 16];
 	char *argv[16];
 	int argc = 0;
 	pid_t pid;
@@ -43,10 +44,13 @@ static pid_t spawn(const struct sweep *sw, struct tu *tu, const sigset_t *mask)
 	tu_path(sw, tu, ".txt", txt, sizeof(txt));
 	tu_path(sw, tu, ".jsonl", jsonl, sizeof(jsonl));
 	tu_path(sw, tu, ".err", errf, sizeof(errf));
+	tu_path(sw, tu, ".facts", facts, sizeof(facts));
 	/* No stale result of an earlier sweep may pass for this one's. */
 	unlink(txt);
 	unlink(jsonl);
 	unlink(errf);
+	unlink(facts);
+	snprintf(factsarg, sizeof(factsarg), "--facts=%s", facts);
 	snprintf(output, sizeof(output), "--output=%s", txt);
 	snprintf(also, sizeof(also), "--also=jsonl:%s", jsonl);
 	snprintf(root, sizeof(root), "--root=%s", sw->kb.src);
@@ -55,6 +59,7 @@ static pid_t spawn(const struct sweep *sw, struct tu *tu, const sigset_t *mask)
 	argv[argc++] = output;
 	argv[argc++] = also;
 	argv[argc++] = root;
+	argv[argc++] = factsarg;
 	if (sw->rules) {
 		snprintf(rules, sizeof(rules), "--rules=%s", sw->rules);
 		argv[argc++] = rules;
@@ -145,9 +150,9 @@ static void failed(struct tu *tu, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void finish(const struct sweep *sw, struct tu *tu, int status, double now)
+static void finish(struct sweep *sw, struct tu *tu, int status, double now)
 {
-	char errf[PATH_MAX], jsonl[PATH_MAX];
+	char errf[PATH_MAX], jsonl[PATH_MAX], dberr[256];
 	int code;
 
 	tu->seconds = now - tu->start;
@@ -181,6 +186,11 @@ static void finish(const struct sweep *sw, struct tu *tu, int status, double now
 	}
 	if (!tu->stderr_tail)
 		unlink(errf);	/* nothing said */
+	/* Committed now: a sweep killed later still has this TU. */
+	if (sw->db && db_store_tu(sw, tu, dberr, sizeof(dberr)) && tu->state == TU_OK) {
+		failed(tu, "%s", dberr);
+		db_store_tu(sw, tu, dberr, sizeof(dberr));
+	}
 }
 
 static void fmt_duration(char *buf, size_t len, double s)

@@ -38,6 +38,7 @@ struct tu {
 	char reason[160];	/* why it failed */
 	char *stderr_tail;	/* the last lines rtcheck-clang wrote on stderr */
 	int nfindings;		/* lines of its jsonl output */
+	int cached;		/* its stored result is still valid: not run again */
 };
 
 struct tu_list {
@@ -59,6 +60,12 @@ struct sweep {
 	int build_missing;	/* let kbuild build what TUs miss, then retry them */
 	int interrupted;	/* the signal that stopped the sweep, or 0 */
 	double started, seconds;
+	struct sqlite3 *db;	/* the facts database (db.h) */
+	char tool_id[64];	/* rtcheck-clang's size and mtime: a new build re-checks all */
+	int shard, nshards;	/* --shard I/N: this run checks the TUs with hash % N == I */
+	int outside_tree;	/* --compile-commands: files outside the tree are kept */
+	size_t ncached;		/* TUs whose stored result was still valid */
+	size_t nxfindings;	/* findings of the cross-TU propagation */
 };
 
 /* tulist.c */
@@ -84,6 +91,12 @@ int run_tus(struct sweep *sw, struct tu_list *list, char *err, size_t errlen);
 /* report.c: findings.json, report.txt, failures.txt; 0 or -1 with err. */
 int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nfindings,
 		  char *err, size_t errlen);
+
+/* stages.c: the facts database (at path), the shard, the cross-TU propagation. */
+int sweep_open_db(struct sweep *sw, const char *path, char *err, size_t errlen);
+void sweep_take_shard(const struct sweep *sw, struct tu_list *list);
+int sweep_cross_tu(struct sweep *sw, const struct tu_list *list, char *err, size_t errlen);
+void tus_free_one(struct tu *tu);
 
 /* util */
 double now_seconds(void);

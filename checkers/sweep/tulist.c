@@ -77,6 +77,7 @@ static int add_tu(const struct sweep *sw, struct tu_list *list, const char *dire
 	size_t srclen = strlen(sw->kb.src);
 	struct tu *tu;
 	size_t i;
+	int outside;
 
 	if (!ends_with(file, ".c") || !is_kernel)
 		return 0;
@@ -86,9 +87,12 @@ static int add_tu(const struct sweep *sw, struct tu_list *list, const char *dire
 		snprintf(joined, sizeof(joined), "%s/%s", directory, file);
 	if (!realpath(joined, abs))
 		snprintf(abs, sizeof(abs), "%s", joined);
-	if (strncmp(abs, sw->kb.src, srclen) || abs[srclen] != '/')
+	outside = strncmp(abs, sw->kb.src, srclen) || abs[srclen] != '/';
+	/* Out-of-tree files only from a database given with --compile-commands
+	 * (external modules): they keep their absolute path. */
+	if (outside && !sw->outside_tree)
 		return 0;
-	if (excluded(abs + srclen + 1) || !sweep_wants(sw, abs + srclen + 1))
+	if (!outside && (excluded(abs + srclen + 1) || !sweep_wants(sw, abs + srclen + 1)))
 		return 0;
 
 	if (list->n == list->cap) {
@@ -106,7 +110,7 @@ static int add_tu(const struct sweep *sw, struct tu_list *list, const char *dire
 	tu->directory = strdup(directory);
 	if (!tu->file || !tu->directory)
 		return -1;
-	tu->rel = tu->file + srclen + 1;
+	tu->rel = outside ? tu->file : tu->file + srclen + 1;
 	if (command) {
 		tu->command = strdup(command);
 		if (!tu->command)
@@ -563,6 +567,11 @@ static void tu_free(struct tu *tu)
 	free(tu->args);
 	free(tu->name);
 	free(tu->stderr_tail);
+}
+
+void tus_free_one(struct tu *tu)
+{
+	tu_free(tu);
 }
 
 void tus_free(struct tu_list *list)

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Cross-TU propagation (propagate.c): the graph it works on. */
+#ifndef RTCHECK_SWEEP_PROPAGATE_H
+#define RTCHECK_SWEEP_PROPAGATE_H
+
+#include "sweep.h"
+
+#include <sqlite3.h>
+
+/* Bounds: a chain crosses at most this many calls; a function keeps this many ways to sleep. */
+#define XTU_MAX_DEPTH 8
+#define XTU_MAX_REACH 2
+/* A global name with more definitions than this (same-named static-less functions of
+ * different modules) is ambiguous and not followed. */
+#define XTU_MAX_DEFS 2
+
+struct xfn;
+
+/* An operation that may sleep on RT, as the function's own TU found it. */
+struct xsite {
+	char *function, *op, *why, *file;
+	long line, depth;
+	const struct xfn *owner;
+};
+
+struct xcall {
+	char *callee, *file;
+	long line;
+	int local;
+	char *atomic;		/* the truly atomic context it runs in, or NULL */
+	char *atomic_file, *atomic_note;
+	long atomic_line;
+	const struct xfn *caller;
+};
+
+/* A way a function may sleep through calls into other TUs: calls, then site. */
+struct xreach {
+	const struct xsite *site;
+	const struct xcall *steps[XTU_MAX_DEPTH];
+	size_t nsteps;
+};
+
+struct xfn {
+	long long id, tu;
+	char *name, *file, *tu_path;
+	long line;
+	int is_static;
+	struct xsite *sites;
+	size_t nsites;
+	struct xcall *calls;
+	size_t ncalls;
+	struct xreach reach[XTU_MAX_REACH];
+	size_t nreach;
+};
+
+/* A TU's registration of a function another TU defines (request_irq(..., fn)). */
+struct xreg {
+	long long tu;
+	char *function, *kind, *note, *file, *tu_path;
+	long line;
+};
+
+struct xtu_graph {
+	struct xfn *fns;	/* by id */
+	size_t nfns, nglobal;
+	struct xfn **by_name, **by_tu_name;
+	struct xfn **order;	/* by TU path, line, name: the same results whatever the run order */
+	struct xreg *regs;
+	size_t nregs;
+	size_t rounds, nfindings;
+};
+
+/*
+ * Propagates over the TUs named in the temporary table scope(path), stores the
+ * findings in xfinding; 0 or -1 with err.
+ */
+int xtu_propagate(sqlite3 *db, size_t *nfindings, char *err, size_t errlen);
+size_t xtu_targets(const struct xtu_graph *g, long long tu, const char *name, int local,
+		   struct xfn *out[XTU_MAX_DEFS]);
+void xtu_free(struct xtu_graph *g);
+/* propagate_io.c: the graph of the TUs in scope; propagate_out.c: its findings. */
+int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen);
+int xtu_store(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen);
+
+#endif

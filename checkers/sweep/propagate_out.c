@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The findings of the cross-TU propagation, as rtcheck-clang would write
+ * them (design.md §4; text in GCC style), into table xfinding.
+ */
+#include "propagate.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The contexts that are truly atomic on RT (Context.h isTrulyAtomic). */
+static const char *const truly_atomic[] = { "raw_lock", "preempt_off", "irq_off", "hardirq",
+					    "nmi" };
+
+static int is_truly_atomic(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(truly_atomic) / sizeof(*truly_atomic); i++)
+		if (!strcmp(kind, truly_atomic[i]))
+			return 1;
+	return 0;
+}
+
+static void step(json_t *context, const char *file, long line, const char *function,
+		 const char *note)
+{
+	json_array_append_new(context, json_pack("{s:s, s:i, s:i, s:s, s:s}", "file", file,
+						 "line", (json_int_t)line, "column", 1, "function",
+						 function, "note", note));
+}
+
+/* "calls m() (kernel/foo.c)", the TU named when the call leaves the caller's. */
+static void call_step(json_t *context, const struct xcall *c, const struct xfn *to)
+{
+	char note[512];
+
+	if (c->local || !to)
+		snprintf(note, sizeof(note), "calls %s()", c->callee);
+	else
+		snprintf(note, sizeof(note), "calls %s(), defined in %s", c->callee, to->tu_path);
+	step(context, c->file, c->line, c->caller->name, note);
+}
+
+/* The function each step of a reach calls into: the next step's caller, or the site's owner. */
+static void reach_steps(json_t *context, const struct xreach *r)
+{
+	size_t i;
+
+	for (i = 0; r && i < r->nsteps; i++)
+		call_step(context, r->steps[i],
+			  i + 1 < r->nsteps ? r->steps[i + 1]->caller : r->site->owner);
+}
+
+static int stored(sqlite3 *db, const struct xsite *site)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM xfinding WHERE file = ?1 AND line = ?2"
+			       " AND op = ?3", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, site->file, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, site->line);
+		sqlite3_bind_text(st, 3, site->op, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+	}
+	return found;
+}
+
+/* One finding at site, with its chain; one per site over the whole sweep. */
+static int emit(sqlite3 *db, struct xtu_graph *g, const struct xsite *site, json_t *context,
+		const char *phrase)
+{
+	char msg[1024], *text, *jtext, *line;
+	size_t i, len;
+	json_t *f, *c;
+	FILE *out;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (stored(db, site)) {
+		json_decref(context);
+		return 0;
+	}
+	if (site->depth)
+		step(context, site->file, site->line, site->function,
+		     "the sleeping call (below the calls its own TU follows)");
+	snprintf(msg, sizeof(msg), "%s() %s: called in truly atomic context on PREEMPT_RT, %s"
+		 " (the chain crosses translation units)", site->op, site->why, phrase);
+	f = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:{s:s, s:s}, s:b}", "rule",
+		      "rt-atomic-sleep", "severity", "warning", "file", site->file, "line",
+		      (json_int_t)site->line, "column", 1, "function", site->function, "message",
+		      msg, "context", context, "fix", "kind", "none", "summary",
+		      "the chain crosses translation units: move the call out of the atomic "
+		      "section, or make the callee not sleep on RT", "cross_tu", 1);
+	jtext = json_dumps(f, JSON_COMPACT);
+	out = open_memstream(&text, &len);
+	fprintf(out, "%s:%ld:1: warning: %s [rt-atomic-sleep]\n", site->file, site->line, msg);
+	json_array_foreach(context, i, c)
+		fprintf(out, "%s:%ld:1: note: %s\n", json_string_value(json_object_get(c, "file")),
+			(long)json_integer_value(json_object_get(c, "line")),
+			json_string_value(json_object_get(c, "note")));
+	fclose(out);
+	line = jtext;
+	rc = sqlite3_prepare_v2(db, "INSERT INTO xfinding(file, line, op, json, text)"
+				" VALUES(?1, ?2, ?3, ?4, ?5)", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, site->file, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, site->line);
+		sqlite3_bind_text(st, 3, site->op, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, line, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_finalize(st);
+	}
+	g->nfindings += rc == SQLITE_OK;
+	free(text);
+	free(jtext);
+	json_decref(f);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* A call in truly atomic context to functions of other TUs that may sleep. */
+static int atomic_call(sqlite3 *db, struct xtu_graph *g, const struct xcall *c)
+{
+	struct xfn *to[XTU_MAX_DEFS];
+	size_t t, k, nt = xtu_targets(g, c->caller->tu, c->callee, c->local, to);
+	char phrase[512];
+	int bad = 0;
+
+	snprintf(phrase, sizeof(phrase), "under %s in %s()", c->atomic, c->caller->name);
+	for (t = 0; t < nt; t++) {
+		for (k = 0; !c->local && k < to[t]->nsites; k++) {
+			json_t *context = json_array();
+
+			step(context, c->atomic_file, c->atomic_line, c->caller->name, c->atomic_note);
+			call_step(context, c, to[t]);
+			bad |= emit(db, g, &to[t]->sites[k], context, phrase);
+		}
+		for (k = 0; k < to[t]->nreach; k++) {
+			json_t *context = json_array();
+
+			step(context, c->atomic_file, c->atomic_line, c->caller->name, c->atomic_note);
+			call_step(context, c, to[t]);
+			reach_steps(context, &to[t]->reach[k]);
+			bad |= emit(db, g, to[t]->reach[k].site, context, phrase);
+		}
+	}
+	return bad;
+}
+
+/* A function another TU registers in a truly atomic context (request_irq(..., fn)). */
+static int atomic_registration(sqlite3 *db, struct xtu_graph *g, const struct xreg *r)
+{
+	struct xfn *to[XTU_MAX_DEFS];
+	size_t t, k, nt = xtu_targets(g, r->tu, r->function, 0, to);
+	char phrase[512];
+	int bad = 0;
+
+	snprintf(phrase, sizeof(phrase), "as %s() is registered in %s", r->function, r->tu_path);
+	for (t = 0; t < nt; t++) {
+		for (k = 0; k < to[t]->nsites + to[t]->nreach; k++) {
+			const struct xreach *reach = k < to[t]->nsites ? NULL :
+				&to[t]->reach[k - to[t]->nsites];
+			json_t *context = json_array();
+
+			step(context, r->file, r->line, r->function, r->note);
+			reach_steps(context, reach);
+			bad |= emit(db, g, reach ? reach->site : &to[t]->sites[k], context, phrase);
+		}
+	}
+	return bad;
+}
+
+int xtu_store(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
+{
+	size_t i, j;
+	int bad = 0;
+
+	if (sqlite3_exec(db, "BEGIN; DROP TABLE IF EXISTS xfinding;"
+			 "CREATE TABLE xfinding(id INTEGER PRIMARY KEY, file TEXT, line INTEGER,"
+			 " op TEXT, json TEXT, text TEXT);", NULL, NULL, NULL) != SQLITE_OK)
+		goto sqlerr;
+	for (i = 0; i < g->nfns; i++)
+		for (j = 0; j < g->order[i]->ncalls; j++)
+			if (g->order[i]->calls[j].atomic)
+				bad |= atomic_call(db, g, &g->order[i]->calls[j]);
+	for (i = 0; i < g->nregs; i++)
+		if (is_truly_atomic(g->regs[i].kind))
+			bad |= atomic_registration(db, g, &g->regs[i]);
+	if (bad || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto sqlerr;
+	}
+	return 0;
+sqlerr:
+	snprintf(err, errlen, "facts database: %s", sqlite3_errmsg(db));
+	return -1;
+}

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Cross-TU fixture: what the sections of xtu_sections.c call. */
+#include <linux/interrupt.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+static DEFINE_SPINLOCK(xtu_lock);
+static void *xtu_elem;
+
+void xtu_alloc_elem(void)
+{
+	xtu_elem = kmalloc(64, GFP_ATOMIC); /* expect: rt-atomic-sleep (cross-TU) */
+}
+
+void xtu_take_lock(void)
+{
+	spin_lock(&xtu_lock); /* expect: rt-atomic-sleep (cross-TU) */
+	xtu_elem = NULL;
+	spin_unlock(&xtu_lock);
+}
+
+void xtu_no_sleep(void)
+{
+	WRITE_ONCE(xtu_elem, NULL);
+}
+
+irqreturn_t xtu_hard_handler(int irq, void *dev)
+{
+	kfree(xtu_elem); /* expect: rt-atomic-sleep (cross-TU) */
+	return IRQ_HANDLED;
+}
+
+irqreturn_t xtu_threaded_handler(int irq, void *dev)
+{
+	void *p = kzalloc(32, GFP_KERNEL);
+
+	kfree(p);
+	return IRQ_HANDLED;
+}

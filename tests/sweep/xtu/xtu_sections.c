@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cross-TU fixture: truly atomic sections that call functions defined in the
+ * other files of this directory. The expectations are on the sleeping calls,
+ * in the files where they are: "expect: RULE (cross-TU)".
+ */
+#include <linux/interrupt.h>
+#include <linux/spinlock.h>
+
+static DEFINE_RAW_SPINLOCK(xtu_raw_lock);
+
+void xtu_alloc_elem(void);
+void xtu_take_lock(void);
+void xtu_no_sleep(void);
+void xtu_middle(void);
+irqreturn_t xtu_hard_handler(int irq, void *dev);
+irqreturn_t xtu_threaded_handler(int irq, void *dev);
+
+/* One hop: the allocation is in xtu_helpers.c. */
+void xtu_under_raw_lock(void)
+{
+	raw_spin_lock(&xtu_raw_lock);
+	xtu_alloc_elem();
+	raw_spin_unlock(&xtu_raw_lock);
+}
+
+/* Three TUs: xtu_middle() (xtu_middle.c) reaches xtu_take_lock() through a static. */
+static void xtu_irqs_off(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	xtu_middle();
+	local_irq_restore(flags);
+}
+
+void xtu_entry(void)
+{
+	xtu_irqs_off();
+}
+
+/* Legal neighbours: the callee does not sleep; the call is outside the section. */
+void xtu_quiet(void)
+{
+	raw_spin_lock(&xtu_raw_lock);
+	xtu_no_sleep();
+	raw_spin_unlock(&xtu_raw_lock);
+	xtu_alloc_elem();
+}
+
+/* A hard-irq handler defined elsewhere; a threaded one is preemptible on RT. */
+int xtu_setup(void)
+{
+	int ret = request_irq(1, xtu_hard_handler, IRQF_NO_THREAD, "xtu-hard", NULL);
+
+	return ret ?: request_irq(2, xtu_threaded_handler, 0, "xtu-threaded", NULL);
+}
