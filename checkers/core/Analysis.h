@@ -96,6 +96,18 @@ private:
   llvm::DenseMap<const clang::FunctionDecl *, size_t> Index;
 };
 
+/// A per-CPU use that no context of its file serialises, of an object the
+/// file does not report: the sweep reports it when a caller in another TU
+/// reaches Function with only BH disabled (docs/facts.md "percpu_free").
+struct ExportedPerCpuUse {
+  std::string Function;         ///< whose callers decide
+  std::string Object;           ///< "dev_flush_list"
+  clang::SourceLocation Loc;    ///< the use
+  std::string Note;             ///< "uses this CPU's dev_flush_list: ..."
+  std::vector<ChainStep> Calls; ///< from Function down to the use
+  const clang::SourceManager *SM;
+};
+
 /// Collects findings of all TUs; owns their strings.
 class FindingSink {
 public:
@@ -106,6 +118,8 @@ public:
               llvm::ArrayRef<ChainStep> Chain, rtcheck_fix Fix,
               const FixBuilder *Edits = nullptr);
   const std::vector<PendingFix> &pendingFixes() const { return Fixes; }
+  void exportUse(ExportedPerCpuUse U) { Exports.push_back(std::move(U)); }
+  const std::vector<ExportedPerCpuUse> &exports() const { return Exports; }
   /// Sorted by file, line, column, rule; duplicates removed.
   std::vector<rtcheck_finding> sorted() const;
   /// A path relative to the kernel source root when inside it.
@@ -120,6 +134,7 @@ private:
   llvm::StringSaver Saver;
   std::vector<rtcheck_finding> Findings;
   std::vector<PendingFix> Fixes;
+  std::vector<ExportedPerCpuUse> Exports;
 };
 
 /// One rule: a pure function of the TU's facts (style.md: rules stay thin).

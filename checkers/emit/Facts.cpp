@@ -4,6 +4,7 @@
 // it, and the calls it makes to functions defined elsewhere with the context
 // each runs in. Format: docs/facts.md.
 #include "emit/Emit.h"
+#include "core/BhSerialisation.h"
 #include "core/ContextEngine.h"
 
 namespace rtcheck {
@@ -75,6 +76,17 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
           Begin["note"] = A->FromEntry ? A->Note : describe(*A) + " enters truly atomic context";
           Call["atomic_at"] = std::move(Begin);
         }
+        // For rt-percpu-bh across TUs: does the call run with only BH off,
+        // or does something here already serialise what it does?
+        const HeldContext *Bh;
+        Serialised How = serialisation(S, Bh);
+        if (How == Serialised::BhOnly) {
+          llvm::json::Object At = where(TU, Paths, Bh->Begin);
+          At["note"] = bhPhrase(*Bh);
+          Call["bh"] = std::move(At);
+        } else if (How == Serialised::Protected || S.ReleasedInherited) {
+          Call["serialised"] = true;
+        }
         llvm::json::Array Held;
         for (const HeldContext &H : S.Held)
           if (H.Must)
@@ -94,6 +106,25 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
       if (Callee && !TU.factsFor(Callee) && !Callee->isInlined() && !Callee->getBuiltinID())
         Edge(Callee->getName(), false);
     }
+    llvm::json::Array Free;
+    for (const ExportedPerCpuUse &U : Paths.exports()) {
+      if (U.Function != F.Name)
+        continue;
+      llvm::json::Object Use = where(TU, Paths, U.Loc);
+      Use["object"] = U.Object;
+      Use["note"] = U.Note;
+      llvm::json::Array Steps;
+      for (const ChainStep &C : U.Calls) {
+        llvm::json::Object Step = where(TU, Paths, C.Loc);
+        Step["function"] = C.Function;
+        Step["note"] = C.Note;
+        Steps.push_back(std::move(Step));
+      }
+      Use["calls"] = std::move(Steps);
+      Free.push_back(std::move(Use));
+    }
+    if (!Free.empty())
+      O["percpu_free"] = std::move(Free);
     O["entry"] = std::move(Entry);
     O["returns_holding"] = std::move(Holding);
     O["releases"] = std::move(Releases);

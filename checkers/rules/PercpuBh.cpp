@@ -11,6 +11,7 @@
 // object, with every BH-only use as a note.
 // Docs: docs/rules/rt-percpu-bh.md
 #include "core/Analysis.h"
+#include "core/BhSerialisation.h"
 #include "core/ContextEngine.h"
 #include "core/KernelApi.h"
 #include "core/PerCpuPoints.h"
@@ -27,39 +28,6 @@ namespace {
 const char *const RuleId = "rt-percpu-bh";
 // Chains through TU functions stop here, like the engine's sleep summaries.
 constexpr size_t MaxDepth = 3;
-
-enum class Serialised {
-  Nothing,   ///< no context: a caller may give one
-  BhOnly,    ///< only BH disabled: a finding
-  Protected, ///< a lock, or truly atomic (another rule's concern)
-};
-
-// What serialises a use or a call made in state S; Bh is the BH context.
-Serialised serialisation(const ContextState &S, const HeldContext *&Bh) {
-  Bh = nullptr;
-  bool Protected = false;
-  for (const HeldContext &H : S.Held) {
-    if (!H.Must)
-      continue;
-    if (isTrulyAtomic(H.Kind) || H.Kind == ContextKind::SleepingLock ||
-        (H.Kind == ContextKind::RtLock && !H.DisablesBh))
-      Protected = true; // a lock, or preemption/irqs off
-    else if (H.Kind == ContextKind::BhOff || H.Kind == ContextKind::Softirq ||
-             (H.Kind == ContextKind::RtLock && H.DisablesBh))
-      Bh = Bh ? Bh : &H;
-  }
-  if (Protected)
-    return Serialised::Protected;
-  return Bh ? Serialised::BhOnly : Serialised::Nothing;
-}
-
-std::string bhPhrase(const HeldContext &H) {
-  if (H.FromEntry)
-    return H.Note;
-  return describe(H) + (H.Kind == ContextKind::RtLock
-                            ? " disables BH; its lock is not held at every use"
-                            : " disables BH");
-}
 
 // "softnet_data.xmit" -> "softnet_data": what a local_lock of the variable covers.
 StringRef baseObject(StringRef Object) { return Object.take_until([](char C) { return C == '.'; }); }
@@ -110,6 +78,25 @@ public:
     for (auto &[Object, Sites] : Objects)
       if (mattersOnRt(Object, Sites))
         report(TU, Out, Object, Sites);
+    exportFreePoints(TU, Out);
+  }
+
+  // Uses no context of this file serialises, of objects it does not report:
+  // a caller in another TU may reach them with only BH disabled (the
+  // sweep's cross-TU propagation, docs/sweep.md).
+  void exportFreePoints(const TuFacts &TU, FindingSink &Out) const {
+    for (const FunctionFacts &F : TU.Functions) {
+      auto It = FreePoints.find(&F);
+      if (!F.InMainFile || It == FreePoints.end())
+        continue;
+      for (const FreePoint &Free : It->second) {
+        BhSite S = site(Free.Point, {}, "");
+        if (Objects.count(S.Object) || !mattersOnRt(S.Object, {S}))
+          continue;
+        Out.exportUse({F.Name, S.Object, TU.SM.getFileLoc(S.Point.UseLoc),
+                       pointPhrase(S), Free.Calls, &TU.SM});
+      }
+    }
   }
 
 private:

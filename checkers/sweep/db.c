@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION "1"
+#define SCHEMA_VERSION "2"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
@@ -32,7 +32,11 @@ static const char schema[] =
 	"  site_function TEXT, op TEXT, why TEXT, file TEXT, line INTEGER, depth INTEGER);"
 	"CREATE TABLE IF NOT EXISTS call(function INTEGER REFERENCES function(id) ON DELETE CASCADE,"
 	"  callee TEXT, local INTEGER, file TEXT, line INTEGER, held TEXT, atomic TEXT,"
-	"  atomic_file TEXT, atomic_line INTEGER, atomic_note TEXT);"
+	"  atomic_file TEXT, atomic_line INTEGER, atomic_note TEXT,"
+	"  serialised INTEGER, bh_file TEXT, bh_line INTEGER, bh_note TEXT);"
+	"CREATE TABLE IF NOT EXISTS percpu_free(function INTEGER REFERENCES function(id)"
+	"  ON DELETE CASCADE, object TEXT, file TEXT, line INTEGER, note TEXT, calls TEXT);"
+	"CREATE INDEX IF NOT EXISTS percpu_free_f ON percpu_free(function);"
 	"CREATE TABLE IF NOT EXISTS registration(tu INTEGER REFERENCES tu(id) ON DELETE CASCADE,"
 	"  function TEXT, kind TEXT, note TEXT, file TEXT, line INTEGER);"
 	"CREATE INDEX IF NOT EXISTS entry_f ON entry(function);"
@@ -282,7 +286,10 @@ static const char *const merge_sql[] = {
 	"INSERT INTO sleep SELECT function + :foff, site_function, op, why, file, line, depth"
 	" FROM shard.sleep",
 	"INSERT INTO call SELECT function + :foff, callee, local, file, line, held, atomic,"
-	" atomic_file, atomic_line, atomic_note FROM shard.call",
+	" atomic_file, atomic_line, atomic_note, serialised, bh_file, bh_line, bh_note"
+	" FROM shard.call",
+	"INSERT INTO percpu_free SELECT function + :foff, object, file, line, note, calls"
+	" FROM shard.percpu_free",
 	"INSERT INTO registration SELECT tu + :tuoff, function, kind, note, file, line"
 	" FROM shard.registration",
 	"INSERT OR IGNORE INTO file SELECT * FROM shard.file",

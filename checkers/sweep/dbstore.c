@@ -57,7 +57,7 @@ static int run(sqlite3_stmt *st)
 /* The function rows of one TU's facts line. */
 static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 {
-	sqlite3_stmt *fn, *en, *sl, *ca, *re;
+	sqlite3_stmt *fn, *en, *sl, *ca, *re, *pf;
 	json_t *f, *x;
 	size_t i, j;
 	int bad = 0;
@@ -67,10 +67,13 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 	    sqlite3_prepare_v2(db, "INSERT INTO entry VALUES(?1, ?2, ?3)", -1, &en, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO sleep VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &sl,
 			       NULL) ||
-	    sqlite3_prepare_v2(db, "INSERT INTO call VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", -1, &ca,
+	    sqlite3_prepare_v2(db, "INSERT INTO call VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+			       " ?12, ?13, ?14)", -1, &ca,
 			       NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO registration VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1,
-			       &re, NULL))
+			       &re, NULL) ||
+	    sqlite3_prepare_v2(db, "INSERT INTO percpu_free VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1,
+			       &pf, NULL))
 		return -1;
 	json_array_foreach(json_object_get(facts, "functions"), i, f) {
 		long long id;
@@ -115,8 +118,28 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 				sqlite3_bind_int64(ca, 9, num(at, "line"));
 				sqlite3_bind_text(ca, 10, str(at, "note"), -1, SQLITE_TRANSIENT);
 			}
+			sqlite3_bind_int(ca, 11, json_is_true(json_object_get(x, "serialised")));
+			if (json_object_get(x, "bh")) {
+				json_t *bh = json_object_get(x, "bh");
+
+				sqlite3_bind_text(ca, 12, str(bh, "file"), -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(ca, 13, num(bh, "line"));
+				sqlite3_bind_text(ca, 14, str(bh, "note"), -1, SQLITE_TRANSIENT);
+			}
 			bad |= run(ca);
 			free(held);
+		}
+		json_array_foreach(json_object_get(f, "percpu_free"), j, x) {
+			char *calls = json_dumps(json_object_get(x, "calls"), JSON_COMPACT);
+
+			sqlite3_bind_int64(pf, 1, id);
+			sqlite3_bind_text(pf, 2, str(x, "object"), -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(pf, 3, str(x, "file"), -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(pf, 4, num(x, "line"));
+			sqlite3_bind_text(pf, 5, str(x, "note"), -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(pf, 6, calls ? calls : "[]", -1, SQLITE_TRANSIENT);
+			bad |= run(pf);
+			free(calls);
 		}
 	}
 	json_array_foreach(json_object_get(facts, "registers"), i, x) {
@@ -133,6 +156,7 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 	sqlite3_finalize(sl);
 	sqlite3_finalize(ca);
 	sqlite3_finalize(re);
+	sqlite3_finalize(pf);
 	return bad ? -1 : 0;
 }
 

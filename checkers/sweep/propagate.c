@@ -151,8 +151,12 @@ int xtu_propagate(sqlite3 *db, size_t *nfindings, char *err, size_t errlen)
 	qsort(g.by_name, g.nglobal, sizeof(*g.by_name), by_name);
 	qsort(g.by_tu_name, g.nfns, sizeof(*g.by_tu_name), by_tu_name);
 	qsort(g.order, g.nfns, sizeof(*g.order), by_place);
-	for (round = 0; round < XTU_MAX_DEPTH && round_once(&g); round++)
-		;
+	for (round = 0; round < XTU_MAX_DEPTH; round++) {
+		int changed = round_once(&g);
+
+		if (!(xtu_bh_round(&g) | changed))
+			break;
+	}
 	g.rounds = round;
 	if (xtu_store(db, &g, err, errlen))
 		goto out;

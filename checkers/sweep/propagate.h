@@ -5,11 +5,14 @@
 
 #include "sweep.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 
-/* Bounds: a chain crosses at most this many calls; a function keeps this many ways to sleep. */
+/* Bounds: a chain crosses at most this many calls; a function keeps this many ways to
+ * sleep, and this many unserialised per-CPU uses of other TUs. */
 #define XTU_MAX_DEPTH 8
 #define XTU_MAX_REACH 2
+#define XTU_MAX_FREE 8
 /* A global name with more definitions than this (same-named static-less functions of
  * different modules) is ambiguous and not followed. */
 #define XTU_MAX_DEFS 2
@@ -30,7 +33,25 @@ struct xcall {
 	char *atomic;		/* the truly atomic context it runs in, or NULL */
 	char *atomic_file, *atomic_note;
 	long atomic_line;
+	int serialised;		/* a lock or truly atomic context: per-CPU data is safe below */
+	char *bh_file, *bh_note;	/* made with only BH disabled: where and how, or NULL */
+	long bh_line;
 	const struct xfn *caller;
+};
+
+/* A per-CPU use its own TU found nothing to serialise (rt-percpu-bh's export). */
+struct xfree {
+	char *object, *file, *note;
+	char *calls;		/* JSON array of the steps from the function down to the use */
+	long line;
+	const struct xfn *owner;
+};
+
+/* A way a function reaches such a use of another TU: calls, then the use. */
+struct xfreach {
+	const struct xfree *use;
+	const struct xcall *steps[XTU_MAX_DEPTH];
+	size_t nsteps;
 };
 
 /* A way a function may sleep through calls into other TUs: calls, then site. */
@@ -51,6 +72,10 @@ struct xfn {
 	size_t ncalls;
 	struct xreach reach[XTU_MAX_REACH];
 	size_t nreach;
+	struct xfree *frees;
+	size_t nfrees;
+	struct xfreach freach[XTU_MAX_FREE];
+	size_t nfreach;
 };
 
 /* A TU's registration of a function another TU defines (request_irq(..., fn)). */
@@ -78,6 +103,13 @@ int xtu_propagate(sqlite3 *db, size_t *nfindings, char *err, size_t errlen);
 size_t xtu_targets(const struct xtu_graph *g, long long tu, const char *name, int local,
 		   struct xfn *out[XTU_MAX_DEFS]);
 void xtu_free(struct xtu_graph *g);
+/* propagate_bh.c: one round of the per-CPU uses flowing up; their findings. */
+int xtu_bh_round(struct xtu_graph *g);
+int xtu_bh_store(sqlite3 *db, struct xtu_graph *g);
+/* propagate_out.c */
+void xtu_step(json_t *context, const char *file, long line, const char *function,
+	      const char *note);
+void xtu_call_step(json_t *context, const struct xcall *c, const struct xfn *to);
 /* propagate_io.c: the graph of the TUs in scope; propagate_out.c: its findings. */
 int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen);
 int xtu_store(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen);

@@ -87,8 +87,28 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 	}
 	sqlite3_finalize(st);
 
+	if (sqlite3_prepare_v2(db, "SELECT function, object, file, line, note, calls"
+			       " FROM percpu_free", -1, &st, NULL))
+		goto sqlerr;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct xfn *f = fn_by_id(g, sqlite3_column_int64(st, 0));
+		struct xfree *u;
+
+		if (!f)
+			continue;
+		f->frees = grow(f->frees, f->nfrees, sizeof(*f->frees));
+		u = &f->frees[f->nfrees++];
+		u->object = col(st, 1);
+		u->file = col(st, 2);
+		u->line = sqlite3_column_int(st, 3);
+		u->note = col(st, 4);
+		u->calls = col(st, 5);
+	}
+	sqlite3_finalize(st);
+
 	if (sqlite3_prepare_v2(db, "SELECT function, callee, local, file, line, atomic,"
-			       " atomic_file, atomic_line, atomic_note FROM call", -1, &st, NULL))
+			       " atomic_file, atomic_line, atomic_note, serialised, bh_file, bh_line,"
+			       " bh_note FROM call", -1, &st, NULL))
 		goto sqlerr;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct xfn *f = fn_by_id(g, sqlite3_column_int64(st, 0));
@@ -106,6 +126,10 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 		c->atomic_file = col(st, 6);
 		c->atomic_line = sqlite3_column_int(st, 7);
 		c->atomic_note = col(st, 8);
+		c->serialised = sqlite3_column_int(st, 9);
+		c->bh_file = col(st, 10);
+		c->bh_line = sqlite3_column_int(st, 11);
+		c->bh_note = col(st, 12);
 	}
 	sqlite3_finalize(st);
 	for (i = 0; i < g->nfns; i++) {
@@ -113,6 +137,8 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 			g->fns[i].sites[j].owner = &g->fns[i];
 		for (j = 0; j < g->fns[i].ncalls; j++)
 			g->fns[i].calls[j].caller = &g->fns[i];
+		for (j = 0; j < g->fns[i].nfrees; j++)
+			g->fns[i].frees[j].owner = &g->fns[i];
 	}
 
 	if (sqlite3_prepare_v2(db, "SELECT r.tu, r.function, r.kind, r.note, r.file, r.line, t.path"
@@ -158,7 +184,16 @@ void xtu_free(struct xtu_graph *g)
 			free(f->calls[j].atomic);
 			free(f->calls[j].atomic_file);
 			free(f->calls[j].atomic_note);
+			free(f->calls[j].bh_file);
+			free(f->calls[j].bh_note);
 		}
+		for (j = 0; j < f->nfrees; j++) {
+			free(f->frees[j].object);
+			free(f->frees[j].file);
+			free(f->frees[j].note);
+			free(f->frees[j].calls);
+		}
+		free(f->frees);
 		free(f->sites);
 		free(f->calls);
 		free(f->name);

@@ -24,7 +24,7 @@ static int is_truly_atomic(const char *kind)
 	return 0;
 }
 
-static void step(json_t *context, const char *file, long line, const char *function,
+void xtu_step(json_t *context, const char *file, long line, const char *function,
 		 const char *note)
 {
 	json_array_append_new(context, json_pack("{s:s, s:i, s:i, s:s, s:s}", "file", file,
@@ -33,7 +33,7 @@ static void step(json_t *context, const char *file, long line, const char *funct
 }
 
 /* "calls m() (kernel/foo.c)", the TU named when the call leaves the caller's. */
-static void call_step(json_t *context, const struct xcall *c, const struct xfn *to)
+void xtu_call_step(json_t *context, const struct xcall *c, const struct xfn *to)
 {
 	char note[512];
 
@@ -41,7 +41,7 @@ static void call_step(json_t *context, const struct xcall *c, const struct xfn *
 		snprintf(note, sizeof(note), "calls %s()", c->callee);
 	else
 		snprintf(note, sizeof(note), "calls %s(), defined in %s", c->callee, to->tu_path);
-	step(context, c->file, c->line, c->caller->name, note);
+	xtu_step(context, c->file, c->line, c->caller->name, note);
 }
 
 /* The function each step of a reach calls into: the next step's caller, or the site's owner. */
@@ -50,7 +50,7 @@ static void reach_steps(json_t *context, const struct xreach *r)
 	size_t i;
 
 	for (i = 0; r && i < r->nsteps; i++)
-		call_step(context, r->steps[i],
+		xtu_call_step(context, r->steps[i],
 			  i + 1 < r->nsteps ? r->steps[i + 1]->caller : r->site->owner);
 }
 
@@ -86,7 +86,7 @@ static int emit(sqlite3 *db, struct xtu_graph *g, const struct xsite *site, json
 		return 0;
 	}
 	if (site->depth)
-		step(context, site->file, site->line, site->function,
+		xtu_step(context, site->file, site->line, site->function,
 		     "the sleeping call (below the calls its own TU follows)");
 	snprintf(msg, sizeof(msg), "%s() %s: called in truly atomic context on PREEMPT_RT, %s"
 		 " (the chain crosses translation units)", site->op, site->why, phrase);
@@ -136,15 +136,15 @@ static int atomic_call(sqlite3 *db, struct xtu_graph *g, const struct xcall *c)
 		for (k = 0; !c->local && k < to[t]->nsites; k++) {
 			json_t *context = json_array();
 
-			step(context, c->atomic_file, c->atomic_line, c->caller->name, c->atomic_note);
-			call_step(context, c, to[t]);
+			xtu_step(context, c->atomic_file, c->atomic_line, c->caller->name, c->atomic_note);
+			xtu_call_step(context, c, to[t]);
 			bad |= emit(db, g, &to[t]->sites[k], context, phrase);
 		}
 		for (k = 0; k < to[t]->nreach; k++) {
 			json_t *context = json_array();
 
-			step(context, c->atomic_file, c->atomic_line, c->caller->name, c->atomic_note);
-			call_step(context, c, to[t]);
+			xtu_step(context, c->atomic_file, c->atomic_line, c->caller->name, c->atomic_note);
+			xtu_call_step(context, c, to[t]);
 			reach_steps(context, &to[t]->reach[k]);
 			bad |= emit(db, g, to[t]->reach[k].site, context, phrase);
 		}
@@ -167,7 +167,7 @@ static int atomic_registration(sqlite3 *db, struct xtu_graph *g, const struct xr
 				&to[t]->reach[k - to[t]->nsites];
 			json_t *context = json_array();
 
-			step(context, r->file, r->line, r->function, r->note);
+			xtu_step(context, r->file, r->line, r->function, r->note);
 			reach_steps(context, reach);
 			bad |= emit(db, g, reach ? reach->site : &to[t]->sites[k], context, phrase);
 		}
@@ -191,6 +191,7 @@ int xtu_store(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 	for (i = 0; i < g->nregs; i++)
 		if (is_truly_atomic(g->regs[i].kind))
 			bad |= atomic_registration(db, g, &g->regs[i]);
+	bad |= xtu_bh_store(db, g);
 	if (bad || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		goto sqlerr;

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rt-percpu-bh across TUs. A TU exports the per-CPU uses none of its own
+ * contexts serialises (of objects it does not report itself); they flow up
+ * to callers in other TUs through calls made with no serialisation, and a
+ * call made with only BH disabled (a softirq entry, local_bh_disable()) that
+ * reaches one makes it a BH-only use: one finding per per-CPU object, at its
+ * first such use, the others as notes.
+ */
+#include "propagate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int add_freach(struct xfn *f, const struct xcall *c, const struct xfree *use,
+		      const struct xfreach *r)
+{
+	struct xfreach *n;
+	size_t i;
+
+	if (f->nfreach == XTU_MAX_FREE || (r && r->nsteps + 1 > XTU_MAX_DEPTH))
+		return 0;
+	for (i = 0; i < f->nfreach; i++)
+		if (f->freach[i].use == use)
+			return 0;
+	n = &f->freach[f->nfreach++];
+	n->use = use;
+	n->steps[0] = c;
+	n->nsteps = 1;
+	if (r) {
+		memcpy(n->steps + 1, r->steps, r->nsteps * sizeof(*r->steps));
+		n->nsteps += r->nsteps;
+	}
+	return 1;
+}
+
+int xtu_bh_round(struct xtu_graph *g)
+{
+	size_t i, j, k, t, nt;
+	int changed = 0;
+
+	for (i = 0; i < g->nfns; i++) {
+		struct xfn *f = g->order[i];
+
+		for (j = 0; j < f->ncalls; j++) {
+			const struct xcall *c = &f->calls[j];
+			struct xfn *to[XTU_MAX_DEFS];
+
+			if (c->serialised || c->bh_file || c->atomic)
+				continue;	/* only calls that leave it to f's callers */
+			nt = xtu_targets(g, f->tu, c->callee, c->local, to);
+			for (t = 0; t < nt; t++) {
+				if (to[t] == f)
+					continue;
+				for (k = 0; !c->local && k < to[t]->nfrees; k++)
+					changed |= add_freach(f, c, &to[t]->frees[k], NULL);
+				for (k = 0; k < to[t]->nfreach; k++)
+					changed |= add_freach(f, c, to[t]->freach[k].use, &to[t]->freach[k]);
+			}
+		}
+	}
+	return changed;
+}
+
+/* A BH-only use: the chain from the BH context down to it. */
+struct bh_use {
+	const struct xfree *use;
+	json_t *context;	/* owned */
+	char *why;		/* what disables BH */
+};
+
+struct bh_uses {
+	struct bh_use *v;
+	size_t n;
+};
+
+static void add_use(struct bh_uses *u, const struct xfree *use, json_t *context, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < u->n; i++)
+		if (u->v[i].use == use) {	/* the first chain in path order stays */
+			json_decref(context);
+			return;
+		}
+	u->v = realloc(u->v, (u->n + 1) * sizeof(*u->v));
+	if (!u->v) {
+		fputs("rtcheck: error: out of memory\n", stderr);
+		exit(EXIT_INTERNAL);
+	}
+	u->v[u->n].use = use;
+	u->v[u->n].context = context;
+	u->v[u->n++].why = xstrdup(why);
+}
+
+/* The steps its own TU recorded from the exporting function down to the use. */
+static void own_steps(json_t *context, const struct xfree *use)
+{
+	json_t *steps = json_loads(use->calls ? use->calls : "[]", 0, NULL), *s;
+	size_t i;
+
+	json_array_foreach(steps, i, s)
+		json_array_append(context, s);
+	json_decref(steps);
+}
+
+static void reached(struct bh_uses *u, const struct xcall *c, struct xfn *to,
+		    const char *bh_file, long bh_line, const char *bh_note, const char *fn)
+{
+	size_t k, i;
+
+	for (k = 0; k < to->nfrees + to->nfreach; k++) {
+		const struct xfreach *r = k < to->nfrees ? NULL : &to->freach[k - to->nfrees];
+		const struct xfree *use = r ? r->use : &to->frees[k];
+		json_t *context = json_array();
+
+		if (c && c->local && !r)
+			continue;	/* its own TU judged these */
+		xtu_step(context, bh_file, bh_line, fn, bh_note);
+		if (c)
+			xtu_call_step(context, c, to);
+		for (i = 0; r && i < r->nsteps; i++)
+			xtu_call_step(context, r->steps[i],
+				      i + 1 < r->nsteps ? r->steps[i + 1]->caller : use->owner);
+		own_steps(context, use);
+		xtu_step(context, use->file, use->line, use->owner->name, use->note);
+		add_use(u, use, context, bh_note);
+	}
+}
+
+static int by_object(const void *a, const void *b)
+{
+	const struct bh_use *x = a, *y = b;
+	int c = strcmp(x->use->object, y->use->object);
+
+	if (!c)
+		c = strcmp(x->use->owner->tu_path, y->use->owner->tu_path);
+	if (!c)
+		c = strcmp(x->use->file, y->use->file);
+	return c ? c : (x->use->line > y->use->line) - (x->use->line < y->use->line);
+}
+
+static int same_object(const struct bh_use *a, const struct bh_use *b)
+{
+	return !strcmp(a->use->object, b->use->object) &&
+	       !strcmp(a->use->owner->tu_path, b->use->owner->tu_path);
+}
+
+/* One finding for the uses v[0..n) of one object. */
+static int store_object(sqlite3 *db, struct xtu_graph *g, struct bh_use *v, size_t n)
+{
+	const struct xfree *first = v[0].use;
+	char msg[1536], *jtext, *text;
+	json_t *context = json_copy(v[0].context), *f, *c;
+	sqlite3_stmt *st;
+	size_t i, len;
+	FILE *out;
+	int rc;
+
+	for (i = 1; i < n; i++) {
+		char note[1024];
+
+		snprintf(note, sizeof(note), "also with only BH disabled (%s): %s", v[i].why,
+			 v[i].use->note);
+		xtu_step(context, v[i].use->file, v[i].use->line, v[i].use->owner->name, note);
+	}
+	snprintf(msg, sizeof(msg), "per-CPU %s is serialised only by disabled BH (%s): on "
+		 "PREEMPT_RT BH-disabled code is preemptible and only the per-CPU BH lock, "
+		 "optional since Linux 6.18, keeps another task on this CPU from using %s at the "
+		 "same time; protect it with a local_lock_t taken with local_lock_nested_bh()%s"
+		 " (the chain crosses translation units)", first->object, v[0].why, first->object,
+		 n > 1 ? " (several uses)" : "");
+	f = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:{s:s, s:s}, s:b}", "rule",
+		      "rt-percpu-bh", "severity", "warning", "file", first->file, "line",
+		      (json_int_t)first->line, "column", 1, "function", first->owner->name,
+		      "message", msg, "context", context, "fix", "kind", "none", "summary",
+		      "the BH context comes from another translation unit: add a local_lock_t to "
+		      "the per-CPU data and take it with local_lock_nested_bh() around its uses",
+		      "cross_tu", 1);
+	jtext = json_dumps(f, JSON_COMPACT);
+	out = open_memstream(&text, &len);
+	fprintf(out, "%s:%ld:1: warning: %s [rt-percpu-bh]\n", first->file, first->line, msg);
+	json_array_foreach(context, i, c)
+		fprintf(out, "%s:%ld:1: note: %s\n", json_string_value(json_object_get(c, "file")),
+			(long)json_integer_value(json_object_get(c, "line")),
+			json_string_value(json_object_get(c, "note")));
+	fclose(out);
+	rc = sqlite3_prepare_v2(db, "INSERT INTO xfinding(file, line, op, json, text)"
+				" VALUES(?1, ?2, ?3, ?4, ?5)", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, first->file, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, first->line);
+		sqlite3_bind_text(st, 3, first->object, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, jtext, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		sqlite3_finalize(st);
+	}
+	g->nfindings += rc == SQLITE_OK;
+	free(jtext);
+	free(text);
+	json_decref(f);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+int xtu_bh_store(sqlite3 *db, struct xtu_graph *g)
+{
+	struct bh_uses u = { 0 };
+	size_t i, j, t, nt, start;
+	int bad = 0;
+
+	for (i = 0; i < g->nfns; i++) {
+		struct xfn *f = g->order[i];
+
+		for (j = 0; j < f->ncalls; j++) {
+			const struct xcall *c = &f->calls[j];
+			struct xfn *to[XTU_MAX_DEFS];
+
+			if (!c->bh_file)
+				continue;
+			nt = xtu_targets(g, f->tu, c->callee, c->local, to);
+			for (t = 0; t < nt; t++)
+				reached(&u, c, to[t], c->bh_file, c->bh_line, c->bh_note, f->name);
+		}
+	}
+	for (i = 0; i < g->nregs; i++) {
+		const struct xreg *r = &g->regs[i];
+		struct xfn *to[XTU_MAX_DEFS];
+
+		if (strcmp(r->kind, "softirq"))
+			continue;
+		nt = xtu_targets(g, r->tu, r->function, 0, to);
+		for (t = 0; t < nt; t++)
+			reached(&u, NULL, to[t], r->file, r->line, r->note, r->function);
+	}
+	if (u.n > 1)
+		qsort(u.v, u.n, sizeof(*u.v), by_object);
+	for (start = 0; start < u.n; start = i) {
+		for (i = start + 1; i < u.n && same_object(&u.v[start], &u.v[i]); i++)
+			;
+		bad |= store_object(db, g, u.v + start, i - start);
+	}
+	for (i = 0; i < u.n; i++) {
+		json_decref(u.v[i].context);
+		free(u.v[i].why);
+	}
+	free(u.v);
+	return bad;
+}
