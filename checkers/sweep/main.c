@@ -5,8 +5,8 @@
  * Lists the translation units under the requested paths with their exact
  * compiler commands (compile_commands.json, or kbuild's "make -n"), runs
  * rtcheck-clang on each of them in parallel under time and memory limits,
- * and writes findings.json, report.txt, failures.txt and rtcheck.sarif
- * under --out.
+ * and writes findings.json, report.txt, failures.txt, rtcheck.sarif and
+ * report.html under --out.
  *
  * Exit status (design.md §3): 0 ok (failed TUs do not fail the sweep),
  * 2 usage error, 3 input error (no build dir, no TU, every TU failed),
@@ -30,7 +30,7 @@ static const char usage[] =
 	"                     [--mem-mb MB] [--rules ID,...] [PATH...]\n"
 	"Checks every translation unit under PATH (directories or .c files relative to\n"
 	"the kernel source root; default: the whole tree) and writes findings.json,\n"
-	"report.txt, failures.txt and rtcheck.sarif under --out.\n"
+	"report.txt, failures.txt, rtcheck.sarif and report.html under --out.\n"
 	"  --build DIR     configured kernel build directory (default: the prepared\n"
 	"                  Linux 6.12 PREEMPT_RT tree of rtcheck prepare-tree)\n"
 	"  --jobs N, -j N  parallel TUs (default: the number of CPUs)\n"
@@ -360,6 +360,7 @@ int main(int argc, char **argv)
 		if (!list_only) {	/* empty reports: no stale ones */
 			write_reports(&sw, &list, &nfindings, err, sizeof(err));
 			write_sweep_sarif(&sw, &list, err, sizeof(err));
+			write_sweep_html(&sw, &list, err, sizeof(err));
 		}
 		goto out;
 	}
@@ -378,7 +379,8 @@ int main(int argc, char **argv)
 		status = retry_missing(&sw, &list);
 	sw.seconds = now_seconds() - sw.started;
 	if (write_reports(&sw, &list, &nfindings, err, sizeof(err)) ||
-	    write_sweep_sarif(&sw, &list, err, sizeof(err))) {
+	    write_sweep_sarif(&sw, &list, err, sizeof(err)) ||
+	    write_sweep_html(&sw, &list, err, sizeof(err))) {
 		status = die(EXIT_INTERNAL, "%s", err);
 		goto out;
 	}
