@@ -17,6 +17,7 @@ import pytest
 
 from conftest import REPO, run_rtcheck
 from rtfixtures import kbuild_flags
+from sarif_check import validate_sarif
 
 XTU = os.path.join(REPO, "tests", "sweep", "xtu")
 MARK = re.compile(r"/\* expect: (\S+) \(cross-TU\) \*/")
@@ -83,6 +84,13 @@ def test_cross_tu_findings_at_the_marked_lines(tree, tmp_path):
     assert bh["rule"] == "rt-percpu-bh" and "per-CPU xtu_frames" in bh["message"]
     assert "NAPI poll" in bh["context"][0]["note"]
     assert "also with only BH disabled (local_bh_disable() disables BH)" in bh["context"][-1]["note"]
+    # In the sweep's SARIF log too, with the chain as a codeFlow.
+    sarif = json.load(open(out / "rtcheck.sarif"))
+    assert validate_sarif(sarif) == []
+    results = [r for r in sarif["runs"][0]["results"] if r.get("properties", {}).get("crossTu")]
+    assert len(results) == 4
+    assert all(len(r["codeFlows"][0]["threadFlows"][0]["locations"]) >= 3 for r in results)
+    assert "xtu_percpu.c" in open(out / "report.html").read()
     report = open(out / "report.txt").read()
     assert "== cross-TU findings" in report and "xtu_helpers.c:12:1: warning: kmalloc()" in report
 

@@ -21,7 +21,8 @@ static const char schema[] =
 	"  hash TEXT);"
 	"CREATE TABLE IF NOT EXISTS tu(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,"
 	"  key TEXT, state TEXT, seconds REAL, retried INTEGER, reason TEXT, stderr_tail TEXT,"
-	"  nfindings INTEGER, findings_jsonl TEXT, findings_text TEXT, includes TEXT);"
+	"  nfindings INTEGER, findings_jsonl TEXT, findings_text TEXT, findings_sarif TEXT,"
+	"  includes TEXT);"
 	"CREATE TABLE IF NOT EXISTS function(id INTEGER PRIMARY KEY,"
 	"  tu INTEGER NOT NULL REFERENCES tu(id) ON DELETE CASCADE,"
 	"  name TEXT, file TEXT, line INTEGER, static INTEGER);"
@@ -129,10 +130,15 @@ char *db_get_meta(sqlite3 *db, const char *key)
 	return query_text(db, "SELECT value FROM meta WHERE key = ?1", key);
 }
 
-char *db_tu_output(sqlite3 *db, const char *rel, int text)
+char *db_tu_output(sqlite3 *db, const char *rel, enum tu_output kind)
 {
-	return query_text(db, text ? "SELECT findings_text FROM tu WHERE path = ?1" :
-			  "SELECT findings_jsonl FROM tu WHERE path = ?1", rel);
+	static const char *const sql[] = {
+		[TU_JSONL] = "SELECT findings_jsonl FROM tu WHERE path = ?1",
+		[TU_TEXT] = "SELECT findings_text FROM tu WHERE path = ?1",
+		[TU_SARIF] = "SELECT findings_sarif FROM tu WHERE path = ?1",
+	};
+
+	return query_text(db, sql[kind], rel);
 }
 
 /*
@@ -279,7 +285,8 @@ static long long max_id(sqlite3 *db, const char *table)
 static const char *const merge_sql[] = {
 	"DELETE FROM tu WHERE path IN (SELECT path FROM shard.tu)",
 	"INSERT INTO tu SELECT id + :tuoff, path, key, state, seconds, retried, reason,"
-	" stderr_tail, nfindings, findings_jsonl, findings_text, includes FROM shard.tu",
+	" stderr_tail, nfindings, findings_jsonl, findings_text, findings_sarif, includes"
+	" FROM shard.tu",
 	"INSERT INTO function SELECT id + :foff, tu + :tuoff, name, file, line, static"
 	" FROM shard.function",
 	"INSERT INTO entry SELECT function + :foff, kind, note FROM shard.entry",

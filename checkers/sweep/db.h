@@ -32,8 +32,9 @@ size_t db_mark_cached(struct sweep *sw, struct tu_list *list);
 /* Stores the result of a TU that just ended (its OUT/tu files); 0 or -1 with err. */
 int db_store_tu(struct sweep *sw, const struct tu *tu, char *err, size_t errlen);
 
-/* The stored findings of a TU: jsonl (one finding per line) or text; malloc'ed or NULL. */
-char *db_tu_output(sqlite3 *db, const char *rel, int text);
+/* The stored findings of a TU, as rtcheck-clang wrote them; malloc'ed or NULL. */
+enum tu_output { TU_JSONL, TU_TEXT, TU_SARIF };
+char *db_tu_output(sqlite3 *db, const char *rel, enum tu_output kind);
 
 /* Copies every TU of the shard databases into db (a later shard wins); 0 or -1. */
 int db_merge(sqlite3 *db, char *const shards[], size_t n, char *err, size_t errlen);

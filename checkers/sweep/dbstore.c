@@ -170,7 +170,7 @@ static char *tu_file(const struct sweep *sw, const struct tu *tu, const char *ex
 
 int db_store_tu(struct sweep *sw, const struct tu *tu, char *err, size_t errlen)
 {
-	char *jsonl = NULL, *text = NULL, *facts_text = NULL, *includes = NULL;
+	char *jsonl = NULL, *text = NULL, *sarif = NULL, *facts_text = NULL, *includes = NULL;
 	json_t *facts = NULL;
 	sqlite3_stmt *st = NULL;
 	char key[17] = "";
@@ -181,6 +181,7 @@ int db_store_tu(struct sweep *sw, const struct tu *tu, char *err, size_t errlen)
 
 		jsonl = tu_file(sw, tu, ".jsonl");
 		text = tu_file(sw, tu, ".txt");
+		sarif = tu_file(sw, tu, ".sarif");
 		facts_text = tu_file(sw, tu, ".facts");
 		facts = facts_text ? json_loads(facts_text, 0, &jerr) : NULL;
 		if (!facts) {
@@ -199,8 +200,8 @@ int db_store_tu(struct sweep *sw, const struct tu *tu, char *err, size_t errlen)
 		goto rollback;
 	sqlite3_finalize(st);
 	if (sqlite3_prepare_v2(sw->db, "INSERT INTO tu(path, key, state, seconds, retried, reason,"
-			       " stderr_tail, nfindings, findings_jsonl, findings_text, includes)"
-			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1, &st, NULL))
+			       " stderr_tail, nfindings, findings_jsonl, findings_text, findings_sarif, includes)"
+			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", -1, &st, NULL))
 		goto rollback;
 	sqlite3_bind_text(st, 1, tu->rel, -1, SQLITE_STATIC);
 	if (key[0])
@@ -216,8 +217,10 @@ int db_store_tu(struct sweep *sw, const struct tu *tu, char *err, size_t errlen)
 		sqlite3_bind_text(st, 9, jsonl, -1, SQLITE_STATIC);
 	if (text)
 		sqlite3_bind_text(st, 10, text, -1, SQLITE_STATIC);
+	if (sarif)
+		sqlite3_bind_text(st, 11, sarif, -1, SQLITE_STATIC);
 	if (includes)
-		sqlite3_bind_text(st, 11, includes, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, includes, -1, SQLITE_STATIC);
 	if (run(st))
 		goto rollback;
 	if (facts && store_functions(sw->db, sqlite3_last_insert_rowid(sw->db), facts))
@@ -237,6 +240,7 @@ out:
 	json_decref(facts);
 	free(jsonl);
 	free(text);
+	free(sarif);
 	free(facts_text);
 	free(includes);
 	return ret;

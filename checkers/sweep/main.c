@@ -5,7 +5,8 @@
  * Lists the translation units under the requested paths with their exact
  * compiler commands (compile_commands.json, or kbuild's "make -n"), runs
  * rtcheck-clang on each of them in parallel under time and memory limits,
- * and writes findings.json, report.txt and failures.txt under --out.
+ * and writes findings.json, report.txt, failures.txt, rtcheck.sarif and
+ * report.html under --out.
  *
  * Exit status (design.md §3): 0 ok (failed TUs do not fail the sweep),
  * 2 usage error, 3 input error (no build dir, no TU, every TU failed),
@@ -14,6 +15,7 @@
 #include "sweep.h"
 #include "db.h"
 #include "errors.h"
+#include "outputs.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -31,7 +33,7 @@ static const char usage[] =
 	"       rtcheck sweep merge [--build DIR] [--out DIR] SHARD.db...\n"
 	"Checks every translation unit under PATH (directories or .c files relative to\n"
 	"the kernel source root; default: the whole tree) and writes findings.json,\n"
-	"report.txt and failures.txt under --out.\n"
+	"report.txt, failures.txt, rtcheck.sarif and report.html under --out.\n"
 	"  --build DIR     configured kernel build directory (default: the prepared\n"
 	"                  Linux 6.12 PREEMPT_RT tree of rtcheck prepare-tree)\n"
 	"  --jobs N, -j N  parallel TUs (default: the number of CPUs)\n"
@@ -225,7 +227,9 @@ static int merge_shards(struct sweep *sw, char **shards, int n, struct tu_list *
 		return die(EXIT_INTERNAL, "%s", err);
 	sw->ncached = list->n;
 	sw->seconds = now_seconds() - sw->started;
-	if (write_reports(sw, list, &nfindings, err, sizeof(err)))
+	if (write_reports(sw, list, &nfindings, err, sizeof(err)) ||
+	    write_sweep_sarif(sw, list, err, sizeof(err)) ||
+	    write_sweep_html(sw, list, err, sizeof(err)))
 		return die(EXIT_INTERNAL, "%s", err);
 	printf("rtcheck: sweep merge: %d shard%s, %zu TUs, %zu findings (%zu across TUs): "
 	       "%s/report.txt\n", n, n == 1 ? "" : "s", list->n, nfindings, sw->nxfindings, sw->out);
@@ -434,8 +438,11 @@ int main(int argc, char **argv)
 	if (!list.n) {
 		status = die(EXIT_INPUT, "no translation unit to check (commands from %s)",
 			     list.origin);
-		if (!list_only)	/* empty reports: no stale ones */
+		if (!list_only) {	/* empty reports: no stale ones */
 			write_reports(&sw, &list, &nfindings, err, sizeof(err));
+			write_sweep_sarif(&sw, &list, err, sizeof(err));
+			write_sweep_html(&sw, &list, err, sizeof(err));
+		}
 		goto out;
 	}
 	if (list_only) {
@@ -458,7 +465,9 @@ int main(int argc, char **argv)
 	if (!status && sweep_cross_tu(&sw, &list, err, sizeof(err)))
 		status = die(EXIT_INTERNAL, "%s", err);
 	sw.seconds = now_seconds() - sw.started;
-	if (write_reports(&sw, &list, &nfindings, err, sizeof(err))) {
+	if (write_reports(&sw, &list, &nfindings, err, sizeof(err)) ||
+	    write_sweep_sarif(&sw, &list, err, sizeof(err)) ||
+	    write_sweep_html(&sw, &list, err, sizeof(err))) {
 		status = die(EXIT_INTERNAL, "%s", err);
 		goto out;
 	}

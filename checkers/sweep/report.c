@@ -231,7 +231,7 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 			timed[ntimed++] = tu;
 		if (tu->state != TU_OK)
 			continue;
-		texts[i] = db_tu_output(sw->db, tu->rel, 0);
+		texts[i] = db_tu_output(sw->db, tu->rel, TU_JSONL);
 		for (line = texts[i]; line && *line; line = next) {
 			size_t n = strcspn(line, "\n");
 
@@ -336,7 +336,7 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 
 		if (tu->state != TU_OK || tu->nfindings <= 0)
 			continue;
-		text = db_tu_output(sw->db, tu->rel, 1);
+		text = db_tu_output(sw->db, tu->rel, TU_TEXT);
 		if (text)
 			put_text(rep, text);
 		else

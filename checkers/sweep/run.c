@@ -36,6 +36,7 @@ static void tu_path(const struct sweep *sw, const struct tu *tu, const char *ext
 static pid_t spawn(const struct sweep *sw, struct tu *tu, const sigset_t *mask)
 {
 	char output[PATH_MAX + 32], also[PATH_MAX + 32], root[PATH_MAX + 8], rules[512];
+	char sarif[PATH_MAX + 32];	/* for OUT/rtcheck.sarif (sarif.c) */
 	char txt[PATH_MAX], jsonl[PATH_MAX], errf[PATH_MAX], facts[PATH_MAX], factsarg[PATH_MAX + 16];
 	char *argv[16];
 	int argc = 0;
@@ -53,11 +54,13 @@ static pid_t spawn(const struct sweep *sw, struct tu *tu, const sigset_t *mask)
 	snprintf(factsarg, sizeof(factsarg), "--facts=%s", facts);
 	snprintf(output, sizeof(output), "--output=%s", txt);
 	snprintf(also, sizeof(also), "--also=jsonl:%s", jsonl);
+	snprintf(sarif, sizeof(sarif), "--also=sarif:%s/tu/%s.sarif", sw->out, tu->name);
 	snprintf(root, sizeof(root), "--root=%s", sw->kb.src);
 	argv[argc++] = (char *)sw->tool;
 	argv[argc++] = "--format=text";
 	argv[argc++] = output;
 	argv[argc++] = also;
+	argv[argc++] = sarif;
 	argv[argc++] = root;
 	argv[argc++] = factsarg;
 	if (sw->rules) {
