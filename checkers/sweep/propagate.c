@@ -128,9 +128,24 @@ static int round_once(struct xtu_graph *g)
 	return changed;
 }
 
-int xtu_propagate(sqlite3 *db, size_t *nfindings, char *err, size_t errlen)
+int xtu_wants(const struct xtu_graph *g, const char *rule)
 {
-	struct xtu_graph g = { 0 };
+	const char *p = g->rules;
+	size_t n = strlen(rule);
+
+	while (p && *p) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && !strncmp(p, rule, n))
+			return 1;
+		p += len + (p[len] == ',');
+	}
+	return !g->rules;
+}
+
+int xtu_propagate(sqlite3 *db, const char *rules, size_t *nfindings, char *err, size_t errlen)
+{
+	struct xtu_graph g = { .rules = rules };
 	size_t i, round;
 	int ret = -1;
 

@@ -93,13 +93,17 @@ struct xtu_graph {
 	struct xreg *regs;
 	size_t nregs;
 	size_t rounds, nfindings;
+	const char *rules;	/* --rules, or NULL: all */
 };
+
+/* Whether rule is among the sweep's rules (--rules, comma-separated; NULL: all). */
+int xtu_wants(const struct xtu_graph *g, const char *rule);
 
 /*
  * Propagates over the TUs named in the temporary table scope(path), stores the
  * findings in xfinding; 0 or -1 with err.
  */
-int xtu_propagate(sqlite3 *db, size_t *nfindings, char *err, size_t errlen);
+int xtu_propagate(sqlite3 *db, const char *rules, size_t *nfindings, char *err, size_t errlen);
 size_t xtu_targets(const struct xtu_graph *g, long long tu, const char *name, int local,
 		   struct xfn *out[XTU_MAX_DEFS]);
 void xtu_free(struct xtu_graph *g);

@@ -184,14 +184,15 @@ int xtu_store(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 			 "CREATE TABLE xfinding(id INTEGER PRIMARY KEY, file TEXT, line INTEGER,"
 			 " op TEXT, json TEXT, text TEXT);", NULL, NULL, NULL) != SQLITE_OK)
 		goto sqlerr;
-	for (i = 0; i < g->nfns; i++)
+	for (i = 0; xtu_wants(g, "rt-atomic-sleep") && i < g->nfns; i++)
 		for (j = 0; j < g->order[i]->ncalls; j++)
 			if (g->order[i]->calls[j].atomic)
 				bad |= atomic_call(db, g, &g->order[i]->calls[j]);
-	for (i = 0; i < g->nregs; i++)
+	for (i = 0; xtu_wants(g, "rt-atomic-sleep") && i < g->nregs; i++)
 		if (is_truly_atomic(g->regs[i].kind))
 			bad |= atomic_registration(db, g, &g->regs[i]);
-	bad |= xtu_bh_store(db, g);
+	if (xtu_wants(g, "rt-percpu-bh"))
+		bad |= xtu_bh_store(db, g);
 	if (bad || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		goto sqlerr;

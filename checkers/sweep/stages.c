@@ -76,5 +76,5 @@ int sweep_cross_tu(struct sweep *sw, const struct tu_list *list, char *err, size
 	}
 	sqlite3_finalize(st);
 	sqlite3_exec(sw->db, "COMMIT", NULL, NULL, NULL);
-	return xtu_propagate(sw->db, &sw->nxfindings, err, errlen);
+	return xtu_propagate(sw->db, sw->rules, &sw->nxfindings, err, errlen);
 }
