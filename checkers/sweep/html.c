@@ -17,103 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char style[] =
-	"body{font:14px/1.45 system-ui,sans-serif;margin:1.5em;color:#1d2330;background:#fff}\n"
-	"h1{font-size:1.6em;margin:0 0 .4em}\n"
-	"h2{font-size:1.2em;margin:1.4em 0 .4em;border-bottom:2px solid #d0d7e2}\n"
-	"table{border-collapse:collapse}\n"
-	"th,td{padding:3px 8px;border:1px solid #d0d7e2;text-align:left;vertical-align:top}\n"
-	"thead th{background:#e3e9f3}\n"
-	"table.run th{background:#f1f4f9;font-weight:600}\n"
-	"table.summary td{text-align:right}\n"
-	"table.summary td:first-child{text-align:left}\n"
-	"table.summary tfoot{font-weight:600;background:#f1f4f9}\n"
-	"#findings{width:100%}\n"
-	"#findings thead th{cursor:pointer;user-select:none;position:sticky;top:0}\n"
-	"#findings thead th.asc::after{content:\" \\25b2\"}\n"
-	"#findings thead th.desc::after{content:\" \\25bc\"}\n"
-	"td.message{overflow-wrap:anywhere;width:40%}\n"
-	"tbody.finding:nth-of-type(even){background:#f7f9fc}\n"
-	"tr.more td{border-top:0;padding:0 8px 4px 2em;font-size:.93em}\n"
-	".loc,code,pre,td.file,td.function{font-family:ui-monospace,monospace;font-size:.92em}\n"
-	"td.rule,td.severity,td.function,td.subsystem,td.fix{white-space:nowrap}\n"
-	"tbody[data-severity=error] td.severity{color:#b3141b;font-weight:600}\n"
-	"tbody[data-severity=warning] td.severity{color:#9a6700;font-weight:600}\n"
-	"tbody[data-fix=auto] td.fix{color:#1a7f37;font-weight:600}\n"
-	"tbody[data-fix=suggestion] td.fix{color:#0b5cad;font-weight:600}\n"
-	"summary{cursor:pointer}\n"
-	"tr.more summary{color:#57606a}\n"
-	".chain,.patch{margin:.5em 0 .3em 1em}\n"
-	".chain ol{margin:.2em 0;padding-left:1.6em}\n"
-	"li.here{font-weight:600}\n"
-	"pre{margin:.3em 0;white-space:pre-wrap}\n"
-	"pre.diff{background:#f6f8fa;border:1px solid #d0d7e2;padding:6px;overflow-wrap:anywhere}\n"
-	"pre.diff span{display:inline-block;min-width:100%}\n"
-	"pre.diff .add{background:#dafbe1;color:#116329}\n"
-	"pre.diff .del{background:#ffebe9;color:#82071e}\n"
-	"pre.diff .hunk{background:#ddf4ff;color:#0550ae}\n"
-	"pre.diff .head{color:#57606a;font-weight:600}\n";
-
-/*
- * Sorting and filtering: the URL hash holds the state (sort=KEY or -KEY,
- * rule=ID, open=all opens every finding), so that a link shows the same view.
- */
-static const char script[] =
-	"(function () {\n"
-	"var table = document.getElementById('findings');\n"
-	"var rows = [].slice.call(table.tBodies), heads = [].slice.call(table.tHead.rows[0].cells);\n"
-	"var select = document.getElementById('rule'), status = document.getElementById('status');\n"
-	"var rank = {error: 1, warning: 2, note: 3};\n"
-	"function param(name) {\n"
-	"  var m = location.hash.match(new RegExp('[#&]' + name + '=([^&]*)'));\n"
-	"  return m ? decodeURIComponent(m[1]) : '';\n"
-	"}\n"
-	"function go(sort, rule) {\n"
-	"  var h = [];\n"
-	"  if (sort) h.push('sort=' + encodeURIComponent(sort));\n"
-	"  if (rule) h.push('rule=' + encodeURIComponent(rule));\n"
-	"  if (param('open')) h.push('open=' + encodeURIComponent(param('open')));\n"
-	"  location.hash = h.join('&');\n"
-	"}\n"
-	"function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }\n"
-	"function compare(x, y, key) {\n"
-	"  if (key === 'severity') return (rank[x.severity] || 9) - (rank[y.severity] || 9);\n"
-	"  if (key === 'file') return cmp(x.file, y.file) || x.line - y.line;\n"
-	"  return cmp(x[key], y[key]);\n"
-	"}\n"
-	"function show() {\n"
-	"  var sort = param('sort'), rule = param('rule'), desc = sort.charAt(0) === '-';\n"
-	"  var key = desc ? sort.slice(1) : sort, shown = 0, order = rows.slice();\n"
-	"  if (!heads.some(function (h) { return h.dataset.sort === key; })) key = '';\n"
-	"  if (key) order.sort(function (a, b) {\n"
-	"    var c = compare(a.dataset, b.dataset, key) || a.dataset.seq - b.dataset.seq;\n"
-	"    return desc ? -c : c;\n"
-	"  });\n"
-	"  order.forEach(function (r) {\n"
-	"    r.hidden = rule !== '' && r.dataset.rule !== rule;\n"
-	"    shown += r.hidden ? 0 : 1;\n"
-	"    if (param('open') === 'all') r.querySelector('details').open = true;\n"
-	"    table.appendChild(r);\n"
-	"  });\n"
-	"  heads.forEach(function (h) {\n"
-	"    h.className = h.dataset.sort !== key ? '' : desc ? 'desc' : 'asc';\n"
-	"  });\n"
-	"  select.value = rule;\n"
-	"  status.textContent = shown + ' of ' + rows.length + ' findings shown, ' +\n"
-	"    (key ? 'sorted by ' + key + (desc ? ' (descending)' : '') : 'in path order');\n"
-	"}\n"
-	"heads.forEach(function (h) {\n"
-	"  h.addEventListener('click', function () {\n"
-	"    var key = h.dataset.sort;\n"
-	"    go(param('sort') === key ? '-' + key : key, param('rule'));\n"
-	"  });\n"
-	"});\n"
-	"select.addEventListener('change', function () { go(param('sort'), select.value); });\n"
-	"window.addEventListener('hashchange', show);\n"
-	"show();\n"
-	"})();\n";
-
-/* All text goes through here: file names, messages and diffs are kernel text. */
 static void escn(FILE *f, const char *s, size_t n)
 {
 	for (; n--; s++) {
@@ -487,12 +390,12 @@ int write_sweep_html(const struct sweep *sw, const struct tu_list *list, char *e
 	      "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n"
 	      "<title>rtcheck sweep: ", f);
 	esc(f, sw->kb.src);
-	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", style);
+	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", sweep_html_style);
 	put_header(f, sw, list, json_array_size(findings));
 	put_summary(f, findings);
 	put_findings(f, findings);
 	put_failures(f, list);
-	fprintf(f, "<script>\n%s</script>\n</body>\n</html>\n", script);
+	fprintf(f, "<script>\n%s</script>\n</body>\n</html>\n", sweep_html_script);
 	if (ferror(f) | fclose(f)) {
 		snprintf(err, errlen, "%s: write error", path);
 		ret = -1;

@@ -18,4 +18,8 @@ int write_sweep_sarif(const struct sweep *sw, const struct tu_list *list, char *
 int write_sweep_html(const struct sweep *sw, const struct tu_list *list, char *err,
 		     size_t errlen);
 
+/* html_assets.c: the page's inline stylesheet and script. */
+extern const char sweep_html_style[];
+extern const char sweep_html_script[];
+
 #endif
