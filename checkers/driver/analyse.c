@@ -9,9 +9,9 @@
  */
 #include "presubmit.h"
 #include "errors.h"
-#include "json.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,50 +135,56 @@ static char *overlay_command(const struct kbuild *kb, const struct layers *ly, c
 static int overlay_db(const struct kbuild *kb, const struct layers *ly, const char *dir,
 		      char ***checked, int *nchecked, char *err, size_t errlen)
 {
-	char path[PATH_MAX], perr[256];
-	size_t len, i;
+	char path[PATH_MAX];
+	size_t len, i, n = 0;
 	char *text;
-	struct json *db;
+	json_t *db;
 	FILE *out;
+	int bad = 0;
 
 	snprintf(path, sizeof(path), "%s/compile_commands.json", dir);
 	text = slurp_file(path, &len);
-	db = text ? json_parse(text, len, perr, sizeof(perr)) : NULL;
+	db = text ? json_loadb(text, len, JSON_DECODE_ANY, NULL) : NULL;
 	free(text);
-	if (!db || db->type != JSON_ARRAY) {
-		json_free(db);
+	if (!json_is_array(db)) {
+		json_decref(db);
 		return failf(err, errlen, "%s: unreadable", path);
 	}
-	*checked = calloc(db->n + 1, sizeof(**checked));
+	*checked = calloc(json_array_size(db) + 1, sizeof(**checked));
 	out = fopen(path, "w");
 	if (!*checked || !out) {
-		json_free(db);
+		json_decref(db);
 		return failf(err, errlen, "%s: %s", path, strerror(errno));
 	}
 	fputs("[\n", out);
-	for (i = 0; i < db->n; i++) {
-		const char *d = json_get_string(db->items[i], "directory");
-		const char *file = json_get_string(db->items[i], "file");
-		const char *cmd = json_get_string(db->items[i], "command");
+	for (i = 0; i < json_array_size(db) && !bad; i++) {
+		const json_t *e = json_array_get(db, i);
+		const char *d = json_string_value(json_object_get(e, "directory"));
+		const char *file = json_string_value(json_object_get(e, "file"));
+		const char *cmd = json_string_value(json_object_get(e, "command"));
 		char text_of[PATH_MAX], *c;
+		json_t *o;
 
 		if (!d || !file || !cmd)
 			continue;
 		layered(kb, ly, file + strlen(kb->src) + 1, text_of, sizeof(text_of));
 		c = overlay_command(kb, ly, cmd, file, text_of);
-		fputs(i ? ",\n {\"directory\": " : " {\"directory\": ", out);
-		json_write_string(out, d);
-		fputs(", \"file\": ", out);
-		json_write_string(out, text_of);
-		fputs(", \"command\": ", out);
-		json_write_string(out, c);
-		fputs("}", out);
+		/* {"directory": ..., "file": ..., "command": ...}, one a line */
+		o = json_pack("{s:s, s:s, s:s}", "directory", d, "file", text_of, "command", c);
 		free(c);
+		if (!o) {
+			fclose(out);
+			json_decref(db);
+			return failf(err, errlen, "%s: its path is not UTF-8", text_of);
+		}
+		fputs(n++ ? ",\n " : " ", out);
+		bad = json_dumpf(o, out, JSON_PRESERVE_ORDER);
+		json_decref(o);
 		(*checked)[(*nchecked)++] = strdup(text_of);
 	}
 	fputs("\n]\n", out);
-	json_free(db);
-	if (fclose(out))
+	json_decref(db);
+	if (fclose(out) || bad)
 		return failf(err, errlen, "%s: write error", path);
 	return 0;
 }

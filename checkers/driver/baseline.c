@@ -5,8 +5,8 @@
  * edit elsewhere in the file does not bring them back (docs/presubmit.md).
  */
 #include "presubmit.h"
-#include "json.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,24 +17,65 @@ struct fingerprint {
 
 #define BASELINE_FORMAT "rtcheck-baseline-1"
 
-/* The line with leading and trailing blanks removed, inner runs squeezed. */
+/* The length of the UTF-8 sequence at s that jansson accepts, 0 if none. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned int cp, n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * The line with leading and trailing blanks removed, inner runs squeezed,
+ * and every byte that is not UTF-8 (a Latin-1 source file) as U+FFFD: the
+ * snippet is a JSON string in the baseline.
+ */
 static char *snippet(struct sources *src, const char *file, unsigned int line)
 {
 	const char *p = source_line(src, file, line);
-	char *out = malloc(p ? strlen(p) + 1 : 1), *w = out;
+	char *out = malloc(p ? 3 * strlen(p) + 1 : 1), *w = out;
 	int blank = 0;
+	size_t k;
 
 	if (!out)
 		return NULL;
-	for (; p && *p; p++) {
+	while (p && *p) {
 		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v') {
 			blank = w != out;
+			p++;
 			continue;
 		}
 		if (blank)
 			*w++ = ' ';
 		blank = 0;
-		*w++ = *p;
+		k = utf8_seq((const unsigned char *)p);
+		if (k) {
+			memcpy(w, p, k);
+			w += k;
+			p += k;
+		} else {
+			memcpy(w, "\xef\xbf\xbd", 3);
+			w += 3;
+			p++;
+		}
 	}
 	*w = '\0';
 	return out;
@@ -47,10 +88,11 @@ static int is_meta(const char *rule)
 
 int baseline_load(struct baseline *b, const char *path, char *err, size_t errlen)
 {
-	char *text, perr[256];
+	char *text;
 	size_t len, i;
-	const struct json *list;
-	struct json *doc;
+	const json_t *list;
+	json_t *doc;
+	json_error_t jerr;
 	const char *fmt;
 
 	memset(b, 0, sizeof(*b));
@@ -59,26 +101,31 @@ int baseline_load(struct baseline *b, const char *path, char *err, size_t errlen
 		snprintf(err, errlen, "%s: cannot read the baseline", path);
 		return -1;
 	}
-	doc = json_parse(text, len, perr, sizeof(perr));
+	doc = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
 	free(text);
-	fmt = json_get_string(doc, "format");
-	list = json_get(doc, "findings");
-	if (!doc || !fmt || strcmp(fmt, BASELINE_FORMAT) || !list || list->type != JSON_ARRAY) {
-		snprintf(err, errlen, "%s: not an rtcheck baseline%s%s", path, doc ? "" : ": ",
-			 doc ? "" : perr);
-		json_free(doc);
+	fmt = json_string_value(json_object_get(doc, "format"));
+	list = json_object_get(doc, "findings");
+	if (!fmt || strcmp(fmt, BASELINE_FORMAT) || !json_is_array(list)) {
+		if (doc)
+			snprintf(err, errlen, "%s: not an rtcheck baseline", path);
+		else
+			snprintf(err, errlen, "%s: not an rtcheck baseline: line %d: %s", path,
+				 jerr.line, jerr.text);
+		json_decref(doc);
 		return -1;
 	}
-	b->v = calloc(list->n ? list->n : 1, sizeof(*b->v));
-	for (i = 0; b->v && i < list->n; i++) {
-		const struct json *o = list->items[i];
-		const char *rule = json_get_string(o, "rule"), *file = json_get_string(o, "file");
-		const char *fn = json_get_string(o, "function"), *snip = json_get_string(o, "snippet");
+	b->v = calloc(json_array_size(list) ? json_array_size(list) : 1, sizeof(*b->v));
+	for (i = 0; b->v && i < json_array_size(list); i++) {
+		const json_t *o = json_array_get(list, i);
+		const char *rule = json_string_value(json_object_get(o, "rule"));
+		const char *file = json_string_value(json_object_get(o, "file"));
+		const char *fn = json_string_value(json_object_get(o, "function"));
+		const char *snip = json_string_value(json_object_get(o, "snippet"));
 
 		if (!rule || !file || !fn || !snip) {
 			snprintf(err, errlen, "%s: entry %zu lacks rule, file, function or snippet",
 				 path, i + 1);
-			json_free(doc);
+			json_decref(doc);
 			baseline_free(b);
 			return -1;
 		}
@@ -88,7 +135,7 @@ int baseline_load(struct baseline *b, const char *path, char *err, size_t errlen
 		b->v[b->n].snippet = strdup(snip);
 		b->n++;
 	}
-	json_free(doc);
+	json_decref(doc);
 	if (!b->v) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -123,32 +170,40 @@ void baseline_apply(const struct baseline *b, struct findings *fs, struct source
 	}
 }
 
+/* Member key of o set to the string val; nonzero when val is not UTF-8 or out of memory. */
+static int set_str(json_t *o, const char *key, const char *val)
+{
+	return json_object_set_new(o, key, json_string(val));
+}
+
 int baseline_write(FILE *out, const struct findings *fs, struct sources *src)
 {
 	size_t i, n = 0;
+	int bad = 0;
 
 	fputs("{\n  \"format\": \"" BASELINE_FORMAT "\",\n  \"tool\": \"rtcheck " RTCHECK_VERSION
 	      "\",\n  \"findings\": [", out);
-	for (i = 0; i < fs->n; i++) {
+	for (i = 0; i < fs->n && !bad; i++) {
 		const struct finding *f = &fs->v[i];
+		json_t *o;
 		char *snip;
 
 		if (f->hidden != SHOWN || is_meta(f->rule))
 			continue;
 		snip = snippet(src, f->where.file, f->where.line);
-		fputs(n++ ? ",\n    {\"rule\": " : "\n    {\"rule\": ", out);
-		json_write_string(out, f->rule);
-		fputs(", \"file\": ", out);
-		json_write_string(out, f->where.file);
-		fputs(", \"function\": ", out);
-		json_write_string(out, f->where.function);
-		fputs(", \"snippet\": ", out);
-		json_write_string(out, snip ? snip : "");
-		fprintf(out, ", \"line\": %u}", f->where.line);
+		/* one finding a line: {"rule": ..., "file": ..., ..., "line": N} */
+		o = json_object();
+		bad = !o || set_str(o, "rule", f->rule) || set_str(o, "file", f->where.file) ||
+		      set_str(o, "function", f->where.function) ||
+		      set_str(o, "snippet", snip ? snip : "") ||
+		      json_object_set_new(o, "line", json_integer(f->where.line));
+		fputs(n++ ? ",\n    " : "\n    ", out);
+		bad = bad || json_dumpf(o, out, JSON_PRESERVE_ORDER);
+		json_decref(o);
 		free(snip);
 	}
 	fputs(n ? "\n  ]\n}\n" : "]\n}\n", out);
-	return fflush(out) || ferror(out) ? -1 : 0;
+	return bad || fflush(out) || ferror(out) ? -1 : 0;
 }
 
 void baseline_free(struct baseline *b)

@@ -5,47 +5,56 @@
  * (checkers/emit/) print: the same members, sorted, two-space indented.
  */
 #include "findings.h"
-#include "json.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+
+static void oom(void)
+{
+	fputs("rtcheck: error: out of memory\n", stderr);
+	exit(4);
+}
 
 static char *xstrdup(const char *s)
 {
 	char *d = strdup(s ? s : "");
 
-	if (!d) {
-		fputs("rtcheck: error: out of memory\n", stderr);
-		exit(4);
-	}
+	if (!d)
+		oom();
 	return d;
 }
 
 static void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fputs("rtcheck: error: out of memory\n", stderr);
-		exit(4);
-	}
+	if (!p)
+		oom();
 	return p;
 }
 
-static unsigned int num(const struct json *obj, const char *key)
+static const char *str_of(const json_t *obj, const char *key)
 {
-	const struct json *v = json_get(obj, key);
-
-	return v && v->type == JSON_NUMBER ? (unsigned int)strtoul(v->str, NULL, 10) : 0;
+	return json_string_value(json_object_get(obj, key));
 }
 
-static void read_loc(const struct json *o, struct loc *l)
+static unsigned int num(const json_t *obj, const char *key)
 {
-	const char *note = json_get_string(o, "note");
+	const json_t *v = json_object_get(obj, key);
 
-	l->file = xstrdup(json_get_string(o, "file"));
+	if (json_is_integer(v))
+		return (unsigned int)json_integer_value(v);
+	return json_is_real(v) && json_real_value(v) >= 0 ? (unsigned int)json_real_value(v) : 0;
+}
+
+static void read_loc(const json_t *o, struct loc *l)
+{
+	const char *note = str_of(o, "note");
+
+	l->file = xstrdup(str_of(o, "file"));
 	l->line = num(o, "line");
 	l->column = num(o, "column");
-	l->function = xstrdup(json_get_string(o, "function"));
+	l->function = xstrdup(str_of(o, "function"));
 	l->note = note ? xstrdup(note) : NULL;
 }
 
@@ -91,48 +100,52 @@ char *slurp_file(const char *path, size_t *len)
 
 int findings_load(struct findings *fs, const char *path, char *err, size_t errlen)
 {
-	char *text, perr[256];
+	char *text;
 	size_t len, i, k;
-	const struct json *list;
-	struct json *doc;
+	const json_t *list;
+	json_t *doc;
+	json_error_t jerr;
 
 	text = slurp_file(path, &len);
 	if (!text) {
 		snprintf(err, errlen, "%s: cannot read the report of rtcheck-clang", path);
 		return -1;
 	}
-	doc = json_parse(text, len, perr, sizeof(perr));
+	doc = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
 	free(text);
-	list = json_get(doc, "findings");
-	if (!doc || !list || list->type != JSON_ARRAY) {
-		snprintf(err, errlen, "%s: not a report of rtcheck-clang: %s", path,
-			 doc ? "no findings" : perr);
-		json_free(doc);
+	list = json_object_get(doc, "findings");
+	if (!json_is_array(list)) {
+		if (doc)
+			snprintf(err, errlen, "%s: not a report of rtcheck-clang: no findings", path);
+		else
+			snprintf(err, errlen, "%s: not a report of rtcheck-clang: line %d: %s", path,
+				 jerr.line, jerr.text);
+		json_decref(doc);
 		return -1;
 	}
-	for (i = 0; i < list->n; i++) {
-		const struct json *o = list->items[i], *ctx = json_get(o, "context");
-		const struct json *fix = json_get(o, "fix");
+	for (i = 0; i < json_array_size(list); i++) {
+		const json_t *o = json_array_get(list, i), *ctx = json_object_get(o, "context");
+		const json_t *fix = json_object_get(o, "fix");
 		struct finding *d = grow(fs);
-		const char *diff = json_get_string(fix, "diff");
+		const char *diff = str_of(fix, "diff");
 
 		read_loc(o, &d->where);
 		free(d->where.note);
 		d->where.note = NULL;
-		d->rule = xstrdup(json_get_string(o, "rule"));
-		d->severity = severity(json_get_string(o, "severity"));
-		d->message = xstrdup(json_get_string(o, "message"));
-		if (ctx && ctx->type == JSON_ARRAY && ctx->n) {
-			d->context = xrealloc(NULL, ctx->n * sizeof(*d->context));
-			for (k = 0; k < ctx->n; k++)
-				read_loc(ctx->items[k], &d->context[k]);
-			d->ncontext = ctx->n;
+		d->rule = xstrdup(str_of(o, "rule"));
+		d->severity = severity(str_of(o, "severity"));
+		d->message = xstrdup(str_of(o, "message"));
+		if (json_is_array(ctx) && json_array_size(ctx)) {
+			d->ncontext = json_array_size(ctx);
+			d->context = xrealloc(NULL, d->ncontext * sizeof(*d->context));
+			for (k = 0; k < d->ncontext; k++)
+				read_loc(json_array_get(ctx, k), &d->context[k]);
 		}
-		d->fix_kind = xstrdup(fix ? json_get_string(fix, "kind") : "none");
-		d->fix_summary = xstrdup(json_get_string(fix, "summary"));
+		d->fix_kind = xstrdup(fix ? str_of(fix, "kind") : "none");
+		d->fix_summary = xstrdup(str_of(fix, "summary"));
 		d->fix_diff = diff ? xstrdup(diff) : NULL;
 	}
-	json_free(doc);
+	json_decref(doc);
 	return 0;
 }
 
@@ -301,108 +314,167 @@ static void emit_text(FILE *out, const struct findings *fs)
 	}
 }
 
-/* A pretty-printer in the layout of llvm::formatv("{0:2}", json::Value). */
-struct jw {
-	FILE *out;
-	int depth;
-	int items[32];	/* items written so far at each depth */
-};
+/* --- JSON values (jansson); out of memory is fatal ---------------------- */
 
-static void jw_sep(struct jw *w)
+/* The length of the UTF-8 sequence at s that jansson accepts, 0 if none. */
+static size_t utf8_seq(const unsigned char *s)
 {
-	if (w->depth && w->items[w->depth]++)
-		fputc(',', w->out);
-	if (w->depth)
-		fprintf(w->out, "\n%*s", 2 * w->depth, "");
-}
+	unsigned int cp, n, i;
 
-static void jw_open(struct jw *w, const char *key, char c)
-{
-	if (key) {
-		jw_sep(w);
-		json_write_string(w->out, key);
-		fputs(": ", w->out);
-	} else {
-		jw_sep(w);
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
 	}
-	fputc(c, w->out);
-	w->items[++w->depth] = 0;
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
 }
 
-static void jw_close(struct jw *w, char c)
+/* s (NULL: "") as a JSON string; bytes that are not UTF-8 become U+FFFD. */
+static json_t *jstr(const char *s)
 {
-	int had = w->items[w->depth--];
+	json_t *j;
+	char *fixed, *w;
+	size_t k;
 
-	if (had)
-		fprintf(w->out, "\n%*s", 2 * w->depth, "");
-	fputc(c, w->out);
+	if (!s)
+		s = "";
+	j = json_string(s);
+	if (j)
+		return j;
+	fixed = w = xrealloc(NULL, 3 * strlen(s) + 1);
+	while (*s) {
+		k = utf8_seq((const unsigned char *)s);
+		if (k) {
+			memcpy(w, s, k);
+			w += k;
+			s += k;
+		} else {
+			memcpy(w, "\xef\xbf\xbd", 3);
+			w += 3;
+			s++;
+		}
+	}
+	*w = '\0';
+	j = json_string(fixed);
+	free(fixed);
+	if (!j)
+		oom();
+	return j;
 }
 
-static void jw_str(struct jw *w, const char *key, const char *val)
+static json_t *jobj(void)
 {
-	jw_sep(w);
-	json_write_string(w->out, key);
-	fputs(": ", w->out);
-	json_write_string(w->out, val ? val : "");
+	json_t *o = json_object();
+
+	if (!o)
+		oom();
+	return o;
 }
 
-static void jw_num(struct jw *w, const char *key, unsigned long val)
+static json_t *jarr(void)
 {
-	jw_sep(w);
-	json_write_string(w->out, key);
-	fprintf(w->out, ": %lu", val);
+	json_t *a = json_array();
+
+	if (!a)
+		oom();
+	return a;
 }
 
-/* Members in the sorted order llvm::json prints them in. */
-static void json_loc(struct jw *w, const struct loc *l, const char *key)
+/* Sets member key of o to v (the reference passes to o); returns v. */
+static json_t *set(json_t *o, const char *key, json_t *v)
 {
-	jw_open(w, key, '{');
-	jw_num(w, "column", l->column);
-	jw_str(w, "file", l->file);
-	jw_str(w, "function", l->function);
-	jw_num(w, "line", l->line);
+	if (json_object_set_new(o, key, v))
+		oom();
+	return v;
+}
+
+/* Appends v to the array a (the reference passes to a); returns v. */
+static json_t *add(json_t *a, json_t *v)
+{
+	if (json_array_append_new(a, v))
+		oom();
+	return v;
+}
+
+static void set_str(json_t *o, const char *key, const char *val)
+{
+	set(o, key, jstr(val));
+}
+
+static void set_num(json_t *o, const char *key, unsigned long val)
+{
+	set(o, key, json_integer(val));
+}
+
+/*
+ * Writes doc and frees it, in the layout of llvm::formatv("{0:2}",
+ * json::Value): two-space indented, the members in the order they were set
+ * (sorted, as llvm::json prints them).
+ */
+static void dump(FILE *out, json_t *doc)
+{
+	json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', out);
+	json_decref(doc);
+}
+
+static json_t *loc_json(const struct loc *l)
+{
+	json_t *o = jobj();
+
+	set_num(o, "column", l->column);
+	set_str(o, "file", l->file);
+	set_str(o, "function", l->function);
+	set_num(o, "line", l->line);
 	if (l->note)
-		jw_str(w, "note", l->note);
-	jw_close(w, '}');
+		set_str(o, "note", l->note);
+	return o;
 }
 
 static void emit_json(FILE *out, const struct findings *fs)
 {
-	struct jw w = { .out = out };
+	json_t *doc = jobj(), *list = set(doc, "findings", jarr());
 	size_t i, k;
 
-	jw_open(&w, NULL, '{');
-	jw_open(&w, "findings", '[');
 	for (i = 0; i < fs->n; i++) {
 		const struct finding *f = &fs->v[i];
+		json_t *o, *ctx, *fix;
 
 		if (f->hidden != SHOWN)
 			continue;
-		jw_open(&w, NULL, '{');
-		jw_num(&w, "column", f->where.column);
-		jw_open(&w, "context", '[');
+		o = add(list, jobj());
+		set_num(o, "column", f->where.column);
+		ctx = set(o, "context", jarr());
 		for (k = 0; k < f->ncontext; k++)
-			json_loc(&w, &f->context[k], NULL);
-		jw_close(&w, ']');
-		jw_str(&w, "file", f->where.file);
-		jw_open(&w, "fix", '{');
+			add(ctx, loc_json(&f->context[k]));
+		set_str(o, "file", f->where.file);
+		fix = set(o, "fix", jobj());
 		if (f->fix_diff)
-			jw_str(&w, "diff", f->fix_diff);
-		jw_str(&w, "kind", f->fix_kind);
-		jw_str(&w, "summary", f->fix_summary);
-		jw_close(&w, '}');
-		jw_str(&w, "function", f->where.function);
-		jw_num(&w, "line", f->where.line);
-		jw_str(&w, "message", f->message);
-		jw_str(&w, "rule", f->rule);
-		jw_str(&w, "severity", rtcheck_severity_name(f->severity));
-		jw_close(&w, '}');
+			set_str(fix, "diff", f->fix_diff);
+		set_str(fix, "kind", f->fix_kind);
+		set_str(fix, "summary", f->fix_summary);
+		set_str(o, "function", f->where.function);
+		set_num(o, "line", f->where.line);
+		set_str(o, "message", f->message);
+		set_str(o, "rule", f->rule);
+		set_str(o, "severity", rtcheck_severity_name(f->severity));
 	}
-	jw_close(&w, ']');
-	jw_str(&w, "tool", "rtcheck");
-	jw_str(&w, "version", RTCHECK_VERSION);
-	jw_close(&w, '}');
-	fputc('\n', out);
+	set_str(doc, "tool", "rtcheck");
+	set_str(doc, "version", RTCHECK_VERSION);
+	dump(out, doc);
 }
 
 struct rule_info {
@@ -424,42 +496,44 @@ static const struct rule_info meta_rules[] = {
 	{ RULE_IGNORE_UNUSED, RTCHECK_NOTE, "inline suppression that suppresses nothing" },
 };
 
-/* A SARIF location object (under key, or as an array item). */
-static void sarif_location(struct jw *w, const char *key, const struct loc *l, int with_message)
+/* {"text": text} */
+static json_t *sarif_text(const char *text)
 {
-	jw_open(w, key, '{');
+	json_t *o = jobj();
+
+	set_str(o, "text", text);
+	return o;
+}
+
+/* A SARIF location object. */
+static json_t *sarif_location(const struct loc *l, int with_message)
+{
+	json_t *o = jobj(), *phys, *art, *region, *logical;
+
 	if (l->function && *l->function) {
-		jw_open(w, "logicalLocations", '[');
-		jw_open(w, NULL, '{');
-		jw_str(w, "kind", "function");
-		jw_str(w, "name", l->function);
-		jw_close(w, '}');
-		jw_close(w, ']');
+		logical = add(set(o, "logicalLocations", jarr()), jobj());
+		set_str(logical, "kind", "function");
+		set_str(logical, "name", l->function);
 	}
-	if (with_message && l->note) {
-		jw_open(w, "message", '{');
-		jw_str(w, "text", l->note);
-		jw_close(w, '}');
-	}
-	jw_open(w, "physicalLocation", '{');
-	jw_open(w, "artifactLocation", '{');
-	jw_str(w, "uri", l->file);
-	jw_str(w, "uriBaseId", "SRCROOT");
-	jw_close(w, '}');
-	jw_open(w, "region", '{');
-	jw_num(w, "startColumn", l->column);
-	jw_num(w, "startLine", l->line);
-	jw_close(w, '}');
-	jw_close(w, '}');
-	jw_close(w, '}');
+	if (with_message && l->note)
+		set(o, "message", sarif_text(l->note));
+	phys = set(o, "physicalLocation", jobj());
+	art = set(phys, "artifactLocation", jobj());
+	set_str(art, "uri", l->file);
+	set_str(art, "uriBaseId", "SRCROOT");
+	region = set(phys, "region", jobj());
+	set_num(region, "startColumn", l->column);
+	set_num(region, "startLine", l->line);
+	return o;
 }
 
 /* A step of a thread flow: {"location": {...}}. */
-static void sarif_step(struct jw *w, const struct loc *l, int with_message)
+static json_t *sarif_step(const struct loc *l, int with_message)
 {
-	jw_open(w, NULL, '{');
-	sarif_location(w, "location", l, with_message);
-	jw_close(w, '}');
+	json_t *o = jobj();
+
+	set(o, "location", sarif_location(l, with_message));
+	return o;
 }
 
 static const char *level(enum rtcheck_severity s)
@@ -469,7 +543,7 @@ static const char *level(enum rtcheck_severity s)
 
 static void emit_sarif(FILE *out, const struct findings *fs, const char *root)
 {
-	struct jw w = { .out = out };
+	json_t *doc = jobj(), *run, *base, *results, *driver, *list_json;
 	size_t i, k, nmeta = 0;
 	const struct rule_info *list[NRULES + 2];
 	char uri[PATH_MAX + 16];
@@ -483,87 +557,59 @@ static void emit_sarif(FILE *out, const struct findings *fs, const char *root)
 				list[NRULES + nmeta++] = &meta_rules[k];
 				break;
 			}
-	jw_open(&w, NULL, '{');
-	jw_str(&w, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
-	jw_open(&w, "runs", '[');
-	jw_open(&w, NULL, '{');
-	jw_open(&w, "originalUriBaseIds", '{');
-	jw_open(&w, "SRCROOT", '{');
+	set_str(doc, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+	run = add(set(doc, "runs", jarr()), jobj());
+	base = set(set(run, "originalUriBaseIds", jobj()), "SRCROOT", jobj());
 	snprintf(uri, sizeof(uri), "file://%s%s", root,
 		 *root && root[strlen(root) - 1] == '/' ? "" : "/");
-	jw_str(&w, "uri", uri);
-	jw_close(&w, '}');
-	jw_close(&w, '}');
-	jw_open(&w, "results", '[');
+	set_str(base, "uri", uri);
+	results = set(run, "results", jarr());
 	for (i = 0; i < fs->n; i++) {
 		const struct finding *f = &fs->v[i];
+		json_t *res, *steps, *props;
 		size_t r;
 
 		if (f->hidden != SHOWN)
 			continue;
-		jw_open(&w, NULL, '{');
+		res = add(results, jobj());
 		if (f->ncontext) {
-			jw_open(&w, "codeFlows", '[');
-			jw_open(&w, NULL, '{');
-			jw_open(&w, "threadFlows", '[');
-			jw_open(&w, NULL, '{');
-			jw_open(&w, "locations", '[');
+			json_t *flow = add(set(res, "codeFlows", jarr()), jobj());
+			json_t *thread = add(set(flow, "threadFlows", jarr()), jobj());
+
+			steps = set(thread, "locations", jarr());
 			for (k = 0; k < f->ncontext; k++)
-				sarif_step(&w, &f->context[k], 1);
-			sarif_step(&w, &f->where, 0);
-			jw_close(&w, ']');
-			jw_close(&w, '}');
-			jw_close(&w, ']');
-			jw_close(&w, '}');
-			jw_close(&w, ']');
+				add(steps, sarif_step(&f->context[k], 1));
+			add(steps, sarif_step(&f->where, 0));
 		}
-		jw_str(&w, "level", level(f->severity));
-		jw_open(&w, "locations", '[');
-		sarif_location(&w, NULL, &f->where, 0);
-		jw_close(&w, ']');
-		jw_open(&w, "message", '{');
-		jw_str(&w, "text", f->message);
-		jw_close(&w, '}');
+		set_str(res, "level", level(f->severity));
+		add(set(res, "locations", jarr()), sarif_location(&f->where, 0));
+		set(res, "message", sarif_text(f->message));
 		if (strcmp(f->fix_kind, "none") && *f->fix_summary) {
-			jw_open(&w, "properties", '{');
-			jw_str(&w, "fixDiff", f->fix_diff ? f->fix_diff : "");
-			jw_str(&w, "fixKind", f->fix_kind);
-			jw_str(&w, "fixSummary", f->fix_summary);
-			jw_close(&w, '}');
+			props = set(res, "properties", jobj());
+			set_str(props, "fixDiff", f->fix_diff ? f->fix_diff : "");
+			set_str(props, "fixKind", f->fix_kind);
+			set_str(props, "fixSummary", f->fix_summary);
 		}
-		jw_str(&w, "ruleId", f->rule);
+		set_str(res, "ruleId", f->rule);
 		for (r = 0; r < NRULES + nmeta; r++)
 			if (!strcmp(list[r]->id, f->rule)) {
-				jw_num(&w, "ruleIndex", r);
+				set_num(res, "ruleIndex", r);
 				break;
 			}
-		jw_close(&w, '}');
 	}
-	jw_close(&w, ']');
-	jw_open(&w, "tool", '{');
-	jw_open(&w, "driver", '{');
-	jw_str(&w, "name", "rtcheck");
-	jw_open(&w, "rules", '[');
+	driver = set(set(run, "tool", jobj()), "driver", jobj());
+	set_str(driver, "name", "rtcheck");
+	list_json = set(driver, "rules", jarr());
 	for (i = 0; i < NRULES + nmeta; i++) {
-		jw_open(&w, NULL, '{');
-		jw_open(&w, "defaultConfiguration", '{');
-		jw_str(&w, "level", level(list[i]->severity));
-		jw_close(&w, '}');
-		jw_str(&w, "id", list[i]->id);
-		jw_open(&w, "shortDescription", '{');
-		jw_str(&w, "text", list[i]->title);
-		jw_close(&w, '}');
-		jw_close(&w, '}');
+		json_t *rule = add(list_json, jobj());
+
+		set_str(set(rule, "defaultConfiguration", jobj()), "level", level(list[i]->severity));
+		set_str(rule, "id", list[i]->id);
+		set(rule, "shortDescription", sarif_text(list[i]->title));
 	}
-	jw_close(&w, ']');
-	jw_str(&w, "version", RTCHECK_VERSION);
-	jw_close(&w, '}');
-	jw_close(&w, '}');
-	jw_close(&w, '}');
-	jw_close(&w, ']');
-	jw_str(&w, "version", "2.1.0");
-	jw_close(&w, '}');
-	fputc('\n', out);
+	set_str(driver, "version", RTCHECK_VERSION);
+	set_str(doc, "version", "2.1.0");
+	dump(out, doc);
 }
 
 void findings_emit(FILE *out, const struct findings *fs, const char *format, const char *root)

@@ -8,6 +8,7 @@
 #include "errors.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,22 +79,6 @@ int kbuild_locate(const char *dir, struct kbuild *kb, char *err, size_t errlen)
 	    config_value(kb->build, "CONFIG_CLANG_VERSION", val, sizeof(val)))
 		snprintf(kb->llvm, sizeof(kb->llvm), "-%d", atoi(val) / 10000);
 	return 0;
-}
-
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
 }
 
 /* The command recorded in a .cmd file ("savedcmd_X := ..." or "cmd_X := ..."). */
@@ -260,6 +245,8 @@ int kbuild_compile_commands(const struct kbuild *kb, char *files[], int nfiles,
 	fputs("[\n", out);
 	for (i = 0; i < nfiles; i++) {
 		char record[PATH_MAX], ipath[PATH_MAX], *cmd;
+		json_t *o;
+		int bad;
 
 		snprintf(ipath, sizeof(ipath), "%s/%s", kb->build, targets[i]);
 		record_path(kb, targets[i], record, sizeof(record));
@@ -275,14 +262,21 @@ int kbuild_compile_commands(const struct kbuild *kb, char *files[], int nfiles,
 			continue;
 		}
 		unlink(ipath);	/* the preprocessed output is not needed */
-		fputs(written++ ? ",\n {\"directory\": " : " {\"directory\": ", out);
-		json_string(out, kb->build);
-		fputs(", \"file\": ", out);
-		json_string(out, files[i]);
-		fputs(", \"command\": ", out);
-		json_string(out, cmd);
-		fputs("}", out);
+		/* {"directory": ..., "file": ..., "command": ...}, one a line */
+		o = json_pack("{s:s, s:s, s:s}", "directory", kb->build, "file", files[i],
+			      "command", cmd);
 		free(cmd);
+		if (!o) {
+			failf(err, errlen, "%s: its path or command is not UTF-8", files[i]);
+			goto out;
+		}
+		fputs(written++ ? ",\n " : " ", out);
+		bad = json_dumpf(o, out, JSON_PRESERVE_ORDER);
+		json_decref(o);
+		if (bad) {
+			failf(err, errlen, "%s: write error", json);
+			goto out;
+		}
 	}
 	fputs("\n]\n", out);
 	ret = written;

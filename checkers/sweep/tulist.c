@@ -6,10 +6,10 @@
  */
 #include "sweep.h"
 #include "errors.h"
-#include "json.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,51 +131,51 @@ static int add_tu(const struct sweep *sw, struct tu_list *list, const char *dire
 int tus_from_compile_commands(const struct sweep *sw, const char *json_path,
 			      struct tu_list *list, char *err, size_t errlen)
 {
-	char perr[256];
 	size_t len, i, j;
 	char *text = read_file(json_path, &len);
-	struct json *db;
+	json_t *db;
+	json_error_t jerr;
 	int ret = 0;
 
 	list->origin = "compile_commands.json";
 	if (!text)
 		return failf(err, errlen, "%s: %s", json_path, strerror(errno));
-	db = json_parse(text, len, perr, sizeof(perr));
+	db = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
 	free(text);
 	if (!db)
-		return failf(err, errlen, "%s: %s", json_path, perr);
-	if (db->type != JSON_ARRAY) {
-		json_free(db);
+		return failf(err, errlen, "%s: line %d: %s", json_path, jerr.line, jerr.text);
+	if (!json_is_array(db)) {
+		json_decref(db);
 		return failf(err, errlen, "%s: not a compilation database (no array)", json_path);
 	}
-	for (i = 0; i < db->n && ret >= 0; i++) {
-		const struct json *e = db->items[i], *arguments = json_get(e, "arguments");
-		const char *directory = json_get_string(e, "directory");
-		const char *file = json_get_string(e, "file");
-		const char *command = json_get_string(e, "command");
+	for (i = 0; i < json_array_size(db) && ret >= 0; i++) {
+		const json_t *e = json_array_get(db, i), *arguments = json_object_get(e, "arguments");
+		const char *directory = json_string_value(json_object_get(e, "directory"));
+		const char *file = json_string_value(json_object_get(e, "file"));
+		const char *command = json_string_value(json_object_get(e, "command"));
 		char **args = NULL;
 		size_t nargs = 0;
 		int kernel = 0;
 
-		if (!directory || !file || (!command && (!arguments || arguments->type != JSON_ARRAY)))
+		if (!directory || !file || (!command && !json_is_array(arguments)))
 			continue;	/* not an entry we understand */
 		if (command) {
 			kernel = strstr(command, "-D__KERNEL__") != NULL;
 		} else {
-			args = calloc(arguments->n + 1, sizeof(*args));
+			args = calloc(json_array_size(arguments) + 1, sizeof(*args));
 			if (!args) {
 				ret = -1;
 				break;
 			}
-			for (j = 0; j < arguments->n; j++) {
-				const struct json *a = arguments->items[j];
+			for (j = 0; j < json_array_size(arguments); j++) {
+				const char *a = json_string_value(json_array_get(arguments, j));
 
-				if (a->type != JSON_STRING)
+				if (!a)
 					break;
-				args[nargs++] = a->str;
-				kernel |= !strcmp(a->str, "-D__KERNEL__");
+				args[nargs++] = (char *)a;	/* add_tu() copies them */
+				kernel |= !strcmp(a, "-D__KERNEL__");
 			}
-			if (j < arguments->n) {
+			if (j < json_array_size(arguments)) {
 				free(args);
 				continue;
 			}
@@ -184,7 +184,7 @@ int tus_from_compile_commands(const struct sweep *sw, const char *json_path,
 			ret = -1;
 		free(args);
 	}
-	json_free(db);
+	json_decref(db);
 	if (ret < 0)
 		return failf(err, errlen, "out of memory");
 	return 0;
@@ -584,11 +584,37 @@ void tus_free(struct tu_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
+/* {"directory": ..., "file": ..., "command" or "arguments": ...}; NULL when not UTF-8. */
+static json_t *tu_json(const struct tu *tu)
+{
+	json_t *o = json_pack("{s:s, s:s}", "directory", tu->directory, "file", tu->file), *v;
+	size_t j;
+
+	if (!o)
+		return NULL;
+	if (tu->command) {
+		v = json_string(tu->command);
+	} else {
+		v = json_array();
+		for (j = 0; v && j < tu->nargs; j++)
+			if (json_array_append_new(v, json_string(tu->args[j]))) {
+				json_decref(v);
+				v = NULL;
+			}
+	}
+	if (json_object_set_new(o, tu->command ? "command" : "arguments", v)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 int tus_finish(const struct sweep *sw, struct tu_list *list, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 32];
 	size_t i, j, n = 0;
 	FILE *out;
+	int bad = 0;
 
 	for (i = 0; i < list->n; i++)
 		list->v[i].seq = i;
@@ -627,29 +653,20 @@ int tus_finish(const struct sweep *sw, struct tu_list *list, char *err, size_t e
 	if (!out)
 		return failf(err, errlen, "%s: %s", path, strerror(errno));
 	fputs("[", out);
-	for (i = 0; i < list->n; i++) {
+	for (i = 0; i < list->n && !bad; i++) {
 		const struct tu *tu = &list->v[i];
+		json_t *o = tu_json(tu);
 
-		fputs(i ? ",\n {\"directory\": " : "\n {\"directory\": ", out);
-		json_write_string(out, tu->directory);
-		fputs(", \"file\": ", out);
-		json_write_string(out, tu->file);
-		if (tu->command) {
-			fputs(", \"command\": ", out);
-			json_write_string(out, tu->command);
-		} else {
-			fputs(", \"arguments\": [", out);
-			for (j = 0; j < tu->nargs; j++) {
-				if (j)
-					fputs(", ", out);
-				json_write_string(out, tu->args[j]);
-			}
-			fputs("]", out);
+		if (!o) {
+			fclose(out);
+			return failf(err, errlen, "%s: its path or command is not UTF-8", tu->file);
 		}
-		fputs("}", out);
+		fputs(i ? ",\n " : "\n ", out);
+		bad = json_dumpf(o, out, JSON_PRESERVE_ORDER);
+		json_decref(o);
 	}
 	fputs("\n]\n", out);
-	if (fclose(out))
+	if (fclose(out) || bad)
 		return failf(err, errlen, "%s: write error", path);
 	return 0;
 }
