@@ -17,32 +17,6 @@ struct fingerprint {
 
 #define BASELINE_FORMAT "rtcheck-baseline-1"
 
-/* The length of the UTF-8 sequence at s that jansson accepts, 0 if none. */
-static size_t utf8_seq(const unsigned char *s)
-{
-	unsigned int cp, n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /*
  * The line with leading and trailing blanks removed, inner runs squeezed,
  * and every byte that is not UTF-8 (a Latin-1 source file) as U+FFFD: the

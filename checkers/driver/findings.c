@@ -316,8 +316,7 @@ static void emit_text(FILE *out, const struct findings *fs)
 
 /* --- JSON values (jansson); out of memory is fatal ---------------------- */
 
-/* The length of the UTF-8 sequence at s that jansson accepts, 0 if none. */
-static size_t utf8_seq(const unsigned char *s)
+size_t utf8_seq(const unsigned char *s)
 {
 	unsigned int cp, n, i;
 

@@ -83,4 +83,7 @@ const char *source_line(struct sources *src, const char *file, unsigned int line
 unsigned int source_nlines(struct sources *src, const char *file);
 void sources_free(struct sources *src);
 
+/* The length of the UTF-8 sequence at s that jansson accepts, 0 if none. */
+size_t utf8_seq(const unsigned char *s);
+
 #endif

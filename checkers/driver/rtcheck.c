@@ -498,11 +498,13 @@ static int check_files(int argc, char **argv, int mode)
 	struct findings fs = { 0 };
 	struct sources src = { 0 };
 	struct layers ly = { { NULL }, 0 };
-	struct git g = { { 0 } };
+	struct git g;
 	struct opts o;
 	struct kbuild kb;
 	char tool[PATH_MAX], **rel;
 	int i, n = 0, status, bad_input = 0;
+
+	memset(&g, 0, sizeof(g));
 
 	status = parse_opts(argc, argv, &o, mode);
 	if (status)
