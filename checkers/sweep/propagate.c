@@ -143,9 +143,11 @@ int xtu_wants(const struct xtu_graph *g, const char *rule)
 	return !g->rules;
 }
 
-int xtu_propagate(sqlite3 *db, const char *rules, size_t *nfindings, char *err, size_t errlen)
+int xtu_propagate(sqlite3 *db, const char *rules, struct xtu_stats *stats, char *err,
+		  size_t errlen)
 {
 	struct xtu_graph g = { .rules = rules };
+	double started = now_seconds();
 	size_t i, round;
 	int ret = -1;
 
@@ -175,7 +177,12 @@ int xtu_propagate(sqlite3 *db, const char *rules, size_t *nfindings, char *err, 
 	g.rounds = round;
 	if (xtu_store(db, &g, err, errlen))
 		goto out;
-	*nfindings = g.nfindings;
+	stats->functions = g.nfns;
+	for (stats->calls = 0, i = 0; i < g.nfns; i++)
+		stats->calls += g.fns[i].ncalls;
+	stats->rounds = g.rounds;
+	stats->findings = g.nfindings;
+	stats->seconds = now_seconds() - started;
 	ret = 0;
 out:
 	xtu_free(&g);

@@ -103,7 +103,13 @@ int xtu_wants(const struct xtu_graph *g, const char *rule);
  * Propagates over the TUs named in the temporary table scope(path), stores the
  * findings in xfinding; 0 or -1 with err.
  */
-int xtu_propagate(sqlite3 *db, const char *rules, size_t *nfindings, char *err, size_t errlen);
+/* What a propagation did, for report.txt. */
+struct xtu_stats {
+	size_t functions, calls, rounds, findings;
+	double seconds;
+};
+int xtu_propagate(sqlite3 *db, const char *rules, struct xtu_stats *stats, char *err,
+		  size_t errlen);
 size_t xtu_targets(const struct xtu_graph *g, long long tu, const char *name, int local,
 		   struct xfn *out[XTU_MAX_DEFS]);
 void xtu_free(struct xtu_graph *g);

@@ -314,6 +314,8 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 		fprintf(rep, "malformed:  %zu jsonl lines skipped\n", bad);
 	fprintf(rep, "time:       %.1f s wall, %d jobs, limits per TU: %g s, %ld MB\n",
 		sw->seconds, sw->jobs, sw->timeout, sw->mem_mb);
+	if (sw->xtu_summary[0])
+		fprintf(rep, "cross-TU:   %s\n", sw->xtu_summary);
 	if (sw->rules)
 		fprintf(rep, "rules:      %s\n", sw->rules);
 

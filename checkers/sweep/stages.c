@@ -60,6 +60,7 @@ void sweep_take_shard(const struct sweep *sw, struct tu_list *list)
 
 int sweep_cross_tu(struct sweep *sw, const struct tu_list *list, char *err, size_t errlen)
 {
+	struct xtu_stats stats;
 	sqlite3_stmt *st;
 	size_t i;
 
@@ -76,5 +77,11 @@ int sweep_cross_tu(struct sweep *sw, const struct tu_list *list, char *err, size
 	}
 	sqlite3_finalize(st);
 	sqlite3_exec(sw->db, "COMMIT", NULL, NULL, NULL);
-	return xtu_propagate(sw->db, sw->rules, &sw->nxfindings, err, errlen);
+	if (xtu_propagate(sw->db, sw->rules, &stats, err, errlen))
+		return -1;
+	sw->nxfindings = stats.findings;
+	snprintf(sw->xtu_summary, sizeof(sw->xtu_summary), "%zu functions, %zu calls, %zu rounds,"
+		 " %zu findings in %.2f s", stats.functions, stats.calls, stats.rounds,
+		 stats.findings, stats.seconds);
+	return 0;
 }

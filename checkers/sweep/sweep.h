@@ -66,6 +66,7 @@ struct sweep {
 	int outside_tree;	/* --compile-commands: files outside the tree are kept */
 	size_t ncached;		/* TUs whose stored result was still valid */
 	size_t nxfindings;	/* findings of the cross-TU propagation */
+	char xtu_summary[160];	/* what the propagation did, for report.txt */
 };
 
 /* tulist.c */
