@@ -8,9 +8,16 @@ static const char *sarifLevel(rtcheck_severity S) {
   return S == RTCHECK_ERROR ? "error" : S == RTCHECK_WARNING ? "warning" : "note";
 }
 
+// A path of the tree relative to SRCROOT; one outside it (an external module) as a file URI.
+static llvm::json::Object artifact(llvm::StringRef File) {
+  if (File.startswith("/"))
+    return llvm::json::Object{{"uri", "file://" + File.str()}};
+  return llvm::json::Object{{"uri", File}, {"uriBaseId", "SRCROOT"}};
+}
+
 static llvm::json::Object sarifLocation(const rtcheck_location &L, bool WithMessage) {
   llvm::json::Object Phys{
-      {"artifactLocation", llvm::json::Object{{"uri", L.file}, {"uriBaseId", "SRCROOT"}}},
+      {"artifactLocation", artifact(L.file)},
       {"region", llvm::json::Object{{"startLine", L.line}, {"startColumn", L.column}}}};
   llvm::json::Object Loc{{"physicalLocation", std::move(Phys)}};
   if (L.function && *L.function)
@@ -37,7 +44,7 @@ static llvm::json::Array sarifFixes(const rtcheck_finding &F) {
     Replacements.push_back(std::move(R));
   }
   llvm::json::Object Change{
-      {"artifactLocation", llvm::json::Object{{"uri", F.fix_file}, {"uriBaseId", "SRCROOT"}}},
+      {"artifactLocation", artifact(F.fix_file)},
       {"replacements", std::move(Replacements)}};
   return llvm::json::Array{llvm::json::Object{
       {"description", llvm::json::Object{{"text", F.fix.summary ? F.fix.summary : ""}}},

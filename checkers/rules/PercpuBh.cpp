@@ -14,11 +14,13 @@
 #include "core/BhSerialisation.h"
 #include "core/ContextEngine.h"
 #include "core/KernelApi.h"
+#include "core/PerCpuFreePoints.h"
 #include "core/PerCpuPoints.h"
 #include "fix/NestedBhLock.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringSet.h"
 #include <map>
+#include <optional>
 
 using namespace clang;
 
@@ -29,9 +31,6 @@ const char *const RuleId = "rt-percpu-bh";
 // Chains through TU functions stop here, like the engine's sleep summaries.
 constexpr size_t MaxDepth = 3;
 
-// "softnet_data.xmit" -> "softnet_data": what a local_lock of the variable covers.
-StringRef baseObject(StringRef Object) { return Object.take_until([](char C) { return C == '.'; }); }
-
 // A point reached with only BH disabled, and how.
 struct BhSite {
   PerCpuPoint Point;
@@ -39,12 +38,6 @@ struct BhSite {
   clang::SourceLocation Loc; ///< where it is reported
   std::vector<ChainStep> Chain; ///< from the BH entry to the point
   std::string Why;              ///< what disables BH
-};
-
-// A point with no serialisation of its own, and the calls down to it.
-struct FreePoint {
-  PerCpuPoint Point;
-  std::vector<ChainStep> Calls;
 };
 
 class PercpuBh : public Rule {
@@ -104,7 +97,7 @@ private:
   llvm::MapVector<std::string, std::vector<BhSite>, std::map<std::string, unsigned>> Objects;
   llvm::DenseMap<const FunctionFacts *, std::vector<FreePoint>> FreePoints;
   const std::vector<FreePoint> NoPoints;
-  llvm::DenseMap<const FunctionFacts *, llvm::StringSet<>> Locked;
+  std::optional<LockedObjects> Locked;
   llvm::StringSet<> ReadObjects; ///< objects whose value the TU reads back
   /// Per object, the spin_lock_bh() locks held at every point of the TU.
   std::map<std::string, std::vector<std::string>> CommonBhLocks;
@@ -123,7 +116,7 @@ private:
   }
 
   void collect(const TuFacts &TU) {
-    Points.clear(), Objects.clear(), FreePoints.clear(), Locked.clear(), ReadObjects.clear();
+    Points.clear(), Objects.clear(), FreePoints.clear(), ReadObjects.clear();
     CommonBhLocks.clear();
     Points = perCpuPoints(TU);
     Containers.clear();
@@ -145,8 +138,8 @@ private:
         if (!New)
           llvm::erase_if(It->second, [&](const std::string &K) { return !llvm::is_contained(Keys, K); });
       }
-    findLockedObjects(TU);
-    findFreePoints(TU);
+    Locked.emplace(TU);
+    FreePoints = findFreePoints(TU, Points, *Locked, MaxDepth);
   }
 
   // spin_lock_bh(&ul->lock) with ul = raw_cpu_ptr(&rt_uncached_list): the
@@ -165,77 +158,8 @@ private:
     return Bh.DisablesBh && It != CommonBhLocks.end() && llvm::is_contained(It->second, Bh.Key);
   }
 
-  // Objects whose local_lock_t a function takes ("local_lock_nested_bh(
-  // &napi_alloc_cache.bh_lock)") or asserts held (lockdep_assert_held(
-  // &srh_state->bh_lock), srh_state from this_cpu_ptr(&seg6_bpf_srh_states)):
-  // their uses there are serialised by it, the pointer taken before or after.
-  void findLockedObjects(const TuFacts &TU) {
-    for (const FunctionFacts &F : TU.Functions)
-      for (const SpelledCall &C : F.calls()) {
-        const ApiEntry *A = lookupApi(C.ApiName);
-        if (!C.Representative || !A ||
-            (A->Effect != ApiEffect::LOCAL_LOCK && A->Effect != ApiEffect::LOCK_HELD))
-          continue;
-        std::string Arg = spelledArgument(TU.SM, C.Site, A->Arg);
-        std::string Object = perCpuObjectOf(Arg);
-        StringRef Root = StringRef(Arg).ltrim("&( ").take_while(
-            [](char Ch) { return isalnum((unsigned char)Ch) || Ch == '_'; });
-        for (const PerCpuAccess &Acc : F.accesses())
-          if (Acc.Local && Root == Acc.Local->getName())
-            Object = baseObject(Acc.Object).str();
-        Locked[&F].insert(Object);
-      }
-  }
-
   bool locks(const FunctionFacts &F, StringRef Object) const {
-    auto It = Locked.find(&F);
-    return It != Locked.end() && (It->second.count(Object) || It->second.count(baseObject(Object)));
-  }
-
-  // Points with no serialisation in a function that has no entry context:
-  // its callers decide. Through calls made in no context, to a bounded depth.
-  void findFreePoints(const TuFacts &TU) {
-    for (auto &[F, List] : Points) {
-      if (!F->EntryContexts.empty())
-        continue;
-      for (const PerCpuPoint &P : List) {
-        const HeldContext *Bh;
-        if (serialisation(*P.State, Bh) == Serialised::Nothing && !locks(*F, P.Object))
-          FreePoints[F].push_back({P, {}});
-      }
-    }
-    for (size_t Round = 0; Round < MaxDepth; ++Round) {
-      bool Changed = false;
-      for (const FunctionFacts &F : TU.Functions) {
-        if (!F.InMainFile || !F.EntryContexts.empty())
-          continue;
-        for (size_t I = 0; I < F.calls().size(); ++I) {
-          const HeldContext *Bh;
-          if (serialisation(F.StateBefore[I], Bh) != Serialised::Nothing ||
-              F.StateBefore[I].ReleasedInherited)
-            continue;
-          for (const FunctionFacts *Callee : TU.callees(F.calls()[I])) {
-            if (Callee == &F)
-              continue;
-            for (const FreePoint &Inner : std::vector<FreePoint>(FreePoints[Callee])) {
-              std::vector<FreePoint> &Mine = FreePoints[&F];
-              if (Inner.Calls.size() + 1 > MaxDepth || locks(F, Inner.Point.Object) ||
-                  llvm::any_of(Mine, [&](const FreePoint &O) {
-                    return O.Point.Loc == Inner.Point.Loc && O.Point.UseLoc == Inner.Point.UseLoc;
-                  }))
-                continue;
-              FreePoint P = Inner;
-              P.Calls.insert(P.Calls.begin(), {F.calls()[I].Site, F.Name,
-                                               "calls " + Callee->Name + "()"});
-              Mine.push_back(std::move(P));
-              Changed = true;
-            }
-          }
-        }
-      }
-      if (!Changed)
-        break;
-    }
+    return Locked && Locked->locks(F, Object);
   }
 
   static std::vector<ChainStep> entryChain(const FunctionFacts &F, const HeldContext &Bh) {

@@ -123,11 +123,22 @@ static void merge_tu(struct merge *m, const struct sweep *sw, const struct tu *t
 	json_decref(doc);
 }
 
+/* A path of the tree relative to SRCROOT; one outside it (an external module) as a file URI. */
+static json_t *artifact(const char *file)
+{
+	char uri[PATH_MAX + 8];
+
+	if (file[0] != '/')
+		return json_pack("{s:s,s:s}", "uri", file, "uriBaseId", "SRCROOT");
+	snprintf(uri, sizeof(uri), "file://%s", file);
+	return json_pack("{s:s}", "uri", uri);
+}
+
 static json_t *sarif_location(json_t *step, int with_message)
 {
-	json_t *loc = json_pack("{s:{s:{s:O,s:s},s:{s:O,s:i}}}", "physicalLocation",
-				"artifactLocation", "uri", json_object_get(step, "file"),
-				"uriBaseId", "SRCROOT", "region", "startLine",
+	const char *file = json_string_value(json_object_get(step, "file"));
+	json_t *loc = json_pack("{s:{s:o,s:{s:O,s:i}}}", "physicalLocation",
+				"artifactLocation", artifact(file ? file : ""), "region", "startLine",
 				json_object_get(step, "line"), "startColumn", 1);
 
 	if (json_string_value(json_object_get(step, "function")))
