@@ -101,6 +101,7 @@ private:
 /// reaches Function with only BH disabled (docs/facts.md "percpu_free").
 struct ExportedPerCpuUse {
   std::string Function;         ///< whose callers decide
+  std::string UseFunction;      ///< where the use is: Function or one it calls
   std::string Object;           ///< "dev_flush_list"
   clang::SourceLocation Loc;    ///< the use
   std::string Note;             ///< "uses this CPU's dev_flush_list: ..."

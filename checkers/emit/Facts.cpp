@@ -112,6 +112,7 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
         continue;
       llvm::json::Object Use = where(TU, Paths, U.Loc);
       Use["object"] = U.Object;
+      Use["function"] = U.UseFunction;
       Use["note"] = U.Note;
       llvm::json::Array Steps;
       for (const ChainStep &C : U.Calls) {

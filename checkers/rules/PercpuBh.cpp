@@ -86,7 +86,7 @@ public:
         BhSite S = site(Free.Point, {}, "");
         if (Objects.count(S.Object) || !mattersOnRt(S.Object, {S}))
           continue;
-        Out.exportUse({F.Name, S.Object, TU.SM.getFileLoc(S.Point.UseLoc),
+        Out.exportUse({F.Name, S.Point.F->Name, S.Object, TU.SM.getFileLoc(S.Point.UseLoc),
                        pointPhrase(S), Free.Calls, &TU.SM});
       }
     }

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION "2"
+#define SCHEMA_VERSION "3"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
@@ -36,7 +36,8 @@ static const char schema[] =
 	"  atomic_file TEXT, atomic_line INTEGER, atomic_note TEXT,"
 	"  serialised INTEGER, bh_file TEXT, bh_line INTEGER, bh_note TEXT);"
 	"CREATE TABLE IF NOT EXISTS percpu_free(function INTEGER REFERENCES function(id)"
-	"  ON DELETE CASCADE, object TEXT, file TEXT, line INTEGER, note TEXT, calls TEXT);"
+	"  ON DELETE CASCADE, object TEXT, use_function TEXT, file TEXT, line INTEGER, note TEXT,"
+	"  calls TEXT);"
 	"CREATE INDEX IF NOT EXISTS percpu_free_f ON percpu_free(function);"
 	"CREATE TABLE IF NOT EXISTS registration(tu INTEGER REFERENCES tu(id) ON DELETE CASCADE,"
 	"  function TEXT, kind TEXT, note TEXT, file TEXT, line INTEGER);"
@@ -295,7 +296,8 @@ static const char *const merge_sql[] = {
 	"INSERT INTO call SELECT function + :foff, callee, local, file, line, held, atomic,"
 	" atomic_file, atomic_line, atomic_note, serialised, bh_file, bh_line, bh_note"
 	" FROM shard.call",
-	"INSERT INTO percpu_free SELECT function + :foff, object, file, line, note, calls"
+	"INSERT INTO percpu_free SELECT function + :foff, object, use_function, file, line, note,"
+	" calls"
 	" FROM shard.percpu_free",
 	"INSERT INTO registration SELECT tu + :tuoff, function, kind, note, file, line"
 	" FROM shard.registration",

@@ -42,6 +42,7 @@ struct xcall {
 /* A per-CPU use its own TU found nothing to serialise (rt-percpu-bh's export). */
 struct xfree {
 	char *object, *file, *note;
+	char *function;		/* where the use is */
 	char *calls;		/* JSON array of the steps from the function down to the use */
 	long line;
 	const struct xfn *owner;

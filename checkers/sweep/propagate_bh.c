@@ -124,7 +124,7 @@ static void reached(struct bh_uses *u, const struct xcall *c, struct xfn *to,
 			xtu_call_step(context, r->steps[i],
 				      i + 1 < r->nsteps ? r->steps[i + 1]->caller : use->owner);
 		own_steps(context, use);
-		xtu_step(context, use->file, use->line, use->owner->name, use->note);
+		xtu_step(context, use->file, use->line, use->function, use->note);
 		add_use(u, use, context, bh_note);
 	}
 }
@@ -163,7 +163,7 @@ static int store_object(sqlite3 *db, struct xtu_graph *g, struct bh_use *v, size
 
 		snprintf(note, sizeof(note), "also with only BH disabled (%s): %s", v[i].why,
 			 v[i].use->note);
-		xtu_step(context, v[i].use->file, v[i].use->line, v[i].use->owner->name, note);
+		xtu_step(context, v[i].use->file, v[i].use->line, v[i].use->function, note);
 	}
 	snprintf(msg, sizeof(msg), "per-CPU %s is serialised only by disabled BH (%s): on "
 		 "PREEMPT_RT BH-disabled code is preemptible and only the per-CPU BH lock, "
@@ -173,7 +173,7 @@ static int store_object(sqlite3 *db, struct xtu_graph *g, struct bh_use *v, size
 		 n > 1 ? " (several uses)" : "");
 	f = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:{s:s, s:s}, s:b}", "rule",
 		      "rt-percpu-bh", "severity", "warning", "file", first->file, "line",
-		      (json_int_t)first->line, "column", 1, "function", first->owner->name,
+		      (json_int_t)first->line, "column", 1, "function", first->function,
 		      "message", msg, "context", context, "fix", "kind", "none", "summary",
 		      "the BH context comes from another translation unit: add a local_lock_t to "
 		      "the per-CPU data and take it with local_lock_nested_bh() around its uses",

@@ -87,7 +87,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 	}
 	sqlite3_finalize(st);
 
-	if (sqlite3_prepare_v2(db, "SELECT function, object, file, line, note, calls"
+	if (sqlite3_prepare_v2(db, "SELECT function, object, file, line, note, calls, use_function"
 			       " FROM percpu_free", -1, &st, NULL))
 		goto sqlerr;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -103,6 +103,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 		u->line = sqlite3_column_int(st, 3);
 		u->note = col(st, 4);
 		u->calls = col(st, 5);
+		u->function = col(st, 6);
 	}
 	sqlite3_finalize(st);
 
@@ -192,6 +193,7 @@ void xtu_free(struct xtu_graph *g)
 			free(f->frees[j].file);
 			free(f->frees[j].note);
 			free(f->frees[j].calls);
+			free(f->frees[j].function);
 		}
 		free(f->frees);
 		free(f->sites);
