@@ -61,26 +61,33 @@ static int same_site(const struct xsite *a, const struct xsite *b)
 	return a->line == b->line && !strcmp(a->file, b->file) && !strcmp(a->op, b->op);
 }
 
+int xtu_path_extend(struct xpath *out, const struct xcall *c, const struct xpath *r)
+{
+	if (r && r->nsteps + 1 > XTU_MAX_DEPTH)
+		return 0;
+	out->steps[0] = c;
+	out->nsteps = 1;
+	if (r) {
+		memcpy(out->steps + 1, r->steps, r->nsteps * sizeof(*r->steps));
+		out->nsteps += r->nsteps;
+	}
+	return 1;
+}
+
 /* Adds the reach "call c, then r" to f; 1 if f learnt something. */
 static int add_reach(struct xfn *f, const struct xcall *c, const struct xsite *site,
-		     const struct xreach *r)
+		     const struct xpath *r)
 {
-	struct xreach *n;
 	size_t i;
 
-	if (f->nreach == XTU_MAX_REACH || (r && r->nsteps + 1 > XTU_MAX_DEPTH))
+	if (f->nreach == XTU_MAX_REACH)
 		return 0;
 	for (i = 0; i < f->nreach; i++)
 		if (same_site(f->reach[i].site, site))
 			return 0;
-	n = &f->reach[f->nreach++];
-	n->site = site;
-	n->steps[0] = c;
-	n->nsteps = 1;
-	if (r) {
-		memcpy(n->steps + 1, r->steps, r->nsteps * sizeof(*r->steps));
-		n->nsteps += r->nsteps;
-	}
+	if (!xtu_path_extend(&f->reach[f->nreach].path, c, r))
+		return 0;
+	f->reach[f->nreach++].site = site;
 	return 1;
 }
 
@@ -121,7 +128,7 @@ static int round_once(struct xtu_graph *g)
 				for (k = 0; !c->local && k < m->nsites; k++)
 					changed |= add_reach(f, c, &m->sites[k], NULL);
 				for (k = 0; k < m->nreach; k++)
-					changed |= add_reach(f, c, m->reach[k].site, &m->reach[k]);
+					changed |= add_reach(f, c, m->reach[k].site, &m->reach[k].path);
 			}
 		}
 	}

@@ -39,6 +39,12 @@ struct xcall {
 	const struct xfn *caller;
 };
 
+/* Calls from a function down through other TUs. */
+struct xpath {
+	const struct xcall *steps[XTU_MAX_DEPTH];
+	size_t nsteps;
+};
+
 /* A per-CPU use its own TU found nothing to serialise (rt-percpu-bh's export). */
 struct xfree {
 	char *object, *file, *note;
@@ -51,15 +57,13 @@ struct xfree {
 /* A way a function reaches such a use of another TU: calls, then the use. */
 struct xfreach {
 	const struct xfree *use;
-	const struct xcall *steps[XTU_MAX_DEPTH];
-	size_t nsteps;
+	struct xpath path;
 };
 
 /* A way a function may sleep through calls into other TUs: calls, then site. */
 struct xreach {
 	const struct xsite *site;
-	const struct xcall *steps[XTU_MAX_DEPTH];
-	size_t nsteps;
+	struct xpath path;
 };
 
 struct xfn {
@@ -114,6 +118,20 @@ int xtu_propagate(sqlite3 *db, const char *rules, struct xtu_stats *stats, char 
 size_t xtu_targets(const struct xtu_graph *g, long long tu, const char *name, int local,
 		   struct xfn *out[XTU_MAX_DEFS]);
 void xtu_free(struct xtu_graph *g);
+/* A finding of the propagation, as propagate_out.c stores it. */
+struct xfinding {
+	const char *rule, *file;
+	long line;
+	const char *function, *message, *fix_summary;
+	const char *key;	/* with file and line, what makes it one: the op, the object */
+};
+
+/* The path "call c, then r" in out; 0 when it would be too deep. */
+int xtu_path_extend(struct xpath *out, const struct xcall *c, const struct xpath *r);
+/* The chain steps of a path that ends in function last. */
+void xtu_path_steps(json_t *context, const struct xpath *p, const struct xfn *last);
+int xtu_insert_finding(sqlite3 *db, struct xtu_graph *g, const struct xfinding *x,
+		       json_t *context);
 /* propagate_bh.c: one round of the per-CPU uses flowing up; their findings. */
 int xtu_bh_round(struct xtu_graph *g);
 int xtu_bh_store(sqlite3 *db, struct xtu_graph *g);

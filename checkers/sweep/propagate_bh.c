@@ -14,24 +14,18 @@
 #include <string.h>
 
 static int add_freach(struct xfn *f, const struct xcall *c, const struct xfree *use,
-		      const struct xfreach *r)
+		      const struct xpath *r)
 {
-	struct xfreach *n;
 	size_t i;
 
-	if (f->nfreach == XTU_MAX_FREE || (r && r->nsteps + 1 > XTU_MAX_DEPTH))
+	if (f->nfreach == XTU_MAX_FREE)
 		return 0;
 	for (i = 0; i < f->nfreach; i++)
 		if (f->freach[i].use == use)
 			return 0;
-	n = &f->freach[f->nfreach++];
-	n->use = use;
-	n->steps[0] = c;
-	n->nsteps = 1;
-	if (r) {
-		memcpy(n->steps + 1, r->steps, r->nsteps * sizeof(*r->steps));
-		n->nsteps += r->nsteps;
-	}
+	if (!xtu_path_extend(&f->freach[f->nfreach].path, c, r))
+		return 0;
+	f->freach[f->nfreach++].use = use;
 	return 1;
 }
 
@@ -56,7 +50,7 @@ int xtu_bh_round(struct xtu_graph *g)
 				for (k = 0; !c->local && k < to[t]->nfrees; k++)
 					changed |= add_freach(f, c, &to[t]->frees[k], NULL);
 				for (k = 0; k < to[t]->nfreach; k++)
-					changed |= add_freach(f, c, to[t]->freach[k].use, &to[t]->freach[k]);
+					changed |= add_freach(f, c, to[t]->freach[k].use, &to[t]->freach[k].path);
 			}
 		}
 	}
@@ -120,9 +114,8 @@ static void reached(struct bh_uses *u, const struct xcall *c, struct xfn *to,
 		xtu_step(context, bh_file, bh_line, fn, bh_note);
 		if (c)
 			xtu_call_step(context, c, to);
-		for (i = 0; r && i < r->nsteps; i++)
-			xtu_call_step(context, r->steps[i],
-				      i + 1 < r->nsteps ? r->steps[i + 1]->caller : use->owner);
+		if (r)
+			xtu_path_steps(context, &r->path, use->owner);
 		own_steps(context, use);
 		xtu_step(context, use->file, use->line, use->function, use->note);
 		add_use(u, use, context, bh_note);
@@ -151,12 +144,13 @@ static int same_object(const struct bh_use *a, const struct bh_use *b)
 static int store_object(sqlite3 *db, struct xtu_graph *g, struct bh_use *v, size_t n)
 {
 	const struct xfree *first = v[0].use;
-	char msg[1536], *jtext, *text;
-	json_t *context = json_copy(v[0].context), *f, *c;
-	sqlite3_stmt *st;
-	size_t i, len;
-	FILE *out;
-	int rc;
+	json_t *context = json_copy(v[0].context);
+	char msg[1536];
+	struct xfinding x = { "rt-percpu-bh", first->file, first->line, first->function, msg,
+			      "the BH context comes from another translation unit: add a local_lock_t "
+			      "to the per-CPU data and take it with local_lock_nested_bh() around its "
+			      "uses", first->object };
+	size_t i;
 
 	for (i = 1; i < n; i++) {
 		char note[1024];
@@ -171,37 +165,7 @@ static int store_object(sqlite3 *db, struct xtu_graph *g, struct bh_use *v, size
 		 "same time; protect it with a local_lock_t taken with local_lock_nested_bh()%s"
 		 " (the chain crosses translation units)", first->object, v[0].why, first->object,
 		 n > 1 ? " (several uses)" : "");
-	f = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:{s:s, s:s}, s:b}", "rule",
-		      "rt-percpu-bh", "severity", "warning", "file", first->file, "line",
-		      (json_int_t)first->line, "column", 1, "function", first->function,
-		      "message", msg, "context", context, "fix", "kind", "none", "summary",
-		      "the BH context comes from another translation unit: add a local_lock_t to "
-		      "the per-CPU data and take it with local_lock_nested_bh() around its uses",
-		      "cross_tu", 1);
-	jtext = json_dumps(f, JSON_COMPACT);
-	out = open_memstream(&text, &len);
-	fprintf(out, "%s:%ld:1: warning: %s [rt-percpu-bh]\n", first->file, first->line, msg);
-	json_array_foreach(context, i, c)
-		fprintf(out, "%s:%ld:1: note: %s\n", json_string_value(json_object_get(c, "file")),
-			(long)json_integer_value(json_object_get(c, "line")),
-			json_string_value(json_object_get(c, "note")));
-	fclose(out);
-	rc = sqlite3_prepare_v2(db, "INSERT INTO xfinding(file, line, op, json, text)"
-				" VALUES(?1, ?2, ?3, ?4, ?5)", -1, &st, NULL);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, first->file, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, first->line);
-		sqlite3_bind_text(st, 3, first->object, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, jtext, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-		sqlite3_finalize(st);
-	}
-	g->nfindings += rc == SQLITE_OK;
-	free(jtext);
-	free(text);
-	json_decref(f);
-	return rc == SQLITE_OK ? 0 : -1;
+	return xtu_insert_finding(db, g, &x, context);
 }
 
 int xtu_bh_store(sqlite3 *db, struct xtu_graph *g)

@@ -44,14 +44,14 @@ void xtu_call_step(json_t *context, const struct xcall *c, const struct xfn *to)
 	xtu_step(context, c->file, c->line, c->caller->name, note);
 }
 
-/* The function each step of a reach calls into: the next step's caller, or the site's owner. */
-static void reach_steps(json_t *context, const struct xreach *r)
+/* The function each step calls into: the next step's caller, or last. */
+void xtu_path_steps(json_t *context, const struct xpath *p, const struct xfn *last)
 {
 	size_t i;
 
-	for (i = 0; r && i < r->nsteps; i++)
-		xtu_call_step(context, r->steps[i],
-			  i + 1 < r->nsteps ? r->steps[i + 1]->caller : r->site->owner);
+	for (i = 0; i < p->nsteps; i++)
+		xtu_call_step(context, p->steps[i],
+			      i + 1 < p->nsteps ? p->steps[i + 1]->caller : last);
 }
 
 static int stored(sqlite3 *db, const struct xsite *site)
@@ -70,48 +70,34 @@ static int stored(sqlite3 *db, const struct xsite *site)
 	return found;
 }
 
-/* One finding at site, with its chain; one per site over the whole sweep. */
-static int emit(sqlite3 *db, struct xtu_graph *g, const struct xsite *site, json_t *context,
-		const char *phrase)
+int xtu_insert_finding(sqlite3 *db, struct xtu_graph *g, const struct xfinding *x, json_t *context)
 {
-	char msg[1024], *text, *jtext, *line;
+	char *text, *jtext;
 	size_t i, len;
 	json_t *f, *c;
 	FILE *out;
 	sqlite3_stmt *st;
 	int rc;
 
-	if (stored(db, site)) {
-		json_decref(context);
-		return 0;
-	}
-	if (site->depth)
-		xtu_step(context, site->file, site->line, site->function,
-		     "the sleeping call (below the calls its own TU follows)");
-	snprintf(msg, sizeof(msg), "%s() %s: called in truly atomic context on PREEMPT_RT, %s"
-		 " (the chain crosses translation units)", site->op, site->why, phrase);
 	f = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:{s:s, s:s}, s:b}", "rule",
-		      "rt-atomic-sleep", "severity", "warning", "file", site->file, "line",
-		      (json_int_t)site->line, "column", 1, "function", site->function, "message",
-		      msg, "context", context, "fix", "kind", "none", "summary",
-		      "the chain crosses translation units: move the call out of the atomic "
-		      "section, or make the callee not sleep on RT", "cross_tu", 1);
+		      x->rule, "severity", "warning", "file", x->file, "line", (json_int_t)x->line,
+		      "column", 1, "function", x->function, "message", x->message, "context",
+		      context, "fix", "kind", "none", "summary", x->fix_summary, "cross_tu", 1);
 	jtext = json_dumps(f, JSON_COMPACT);
 	out = open_memstream(&text, &len);
-	fprintf(out, "%s:%ld:1: warning: %s [rt-atomic-sleep]\n", site->file, site->line, msg);
+	fprintf(out, "%s:%ld:1: warning: %s [%s]\n", x->file, x->line, x->message, x->rule);
 	json_array_foreach(context, i, c)
 		fprintf(out, "%s:%ld:1: note: %s\n", json_string_value(json_object_get(c, "file")),
 			(long)json_integer_value(json_object_get(c, "line")),
 			json_string_value(json_object_get(c, "note")));
 	fclose(out);
-	line = jtext;
 	rc = sqlite3_prepare_v2(db, "INSERT INTO xfinding(file, line, op, json, text)"
 				" VALUES(?1, ?2, ?3, ?4, ?5)", -1, &st, NULL);
 	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, site->file, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, site->line);
-		sqlite3_bind_text(st, 3, site->op, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, line, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, x->file, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, x->line);
+		sqlite3_bind_text(st, 3, x->key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, jtext, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 		sqlite3_finalize(st);
@@ -121,6 +107,27 @@ static int emit(sqlite3 *db, struct xtu_graph *g, const struct xsite *site, json
 	free(jtext);
 	json_decref(f);
 	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* One finding at site, with its chain; one per site over the whole sweep. */
+static int emit(sqlite3 *db, struct xtu_graph *g, const struct xsite *site, json_t *context,
+		const char *phrase)
+{
+	char msg[1024];
+	struct xfinding x = { "rt-atomic-sleep", site->file, site->line, site->function, msg,
+			      "the chain crosses translation units: move the call out of the atomic "
+			      "section, or make the callee not sleep on RT", site->op };
+
+	if (stored(db, site)) {
+		json_decref(context);
+		return 0;
+	}
+	if (site->depth)
+		xtu_step(context, site->file, site->line, site->function,
+			 "the sleeping call (below the calls its own TU follows)");
+	snprintf(msg, sizeof(msg), "%s() %s: called in truly atomic context on PREEMPT_RT, %s"
+		 " (the chain crosses translation units)", site->op, site->why, phrase);
+	return xtu_insert_finding(db, g, &x, context);
 }
 
 /* A call in truly atomic context to functions of other TUs that may sleep. */
@@ -145,7 +152,7 @@ static int atomic_call(sqlite3 *db, struct xtu_graph *g, const struct xcall *c)
 
 			xtu_step(context, c->atomic_file, c->atomic_line, c->caller->name, c->atomic_note);
 			xtu_call_step(context, c, to[t]);
-			reach_steps(context, &to[t]->reach[k]);
+			xtu_path_steps(context, &to[t]->reach[k].path, to[t]->reach[k].site->owner);
 			bad |= emit(db, g, to[t]->reach[k].site, context, phrase);
 		}
 	}
@@ -168,7 +175,8 @@ static int atomic_registration(sqlite3 *db, struct xtu_graph *g, const struct xr
 			json_t *context = json_array();
 
 			xtu_step(context, r->file, r->line, r->function, r->note);
-			reach_steps(context, reach);
+			if (reach)
+				xtu_path_steps(context, &reach->path, reach->site->owner);
 			bad |= emit(db, g, reach ? reach->site : &to[t]->sites[k], context, phrase);
 		}
 	}
