@@ -1,5 +1,5 @@
 #include "fix/BpfPreemptFix.h"
-#include "core/BpfRuns.h"
+#include "fix/BpfSectionLock.h"
 #include "fix/PreemptToMigrate.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Lex/Lexer.h"
@@ -182,15 +182,11 @@ bool buildModeToMigrate(const FunctionFacts &F, const HeldContext &Section, cons
 } // namespace
 
 BpfPreemptFix buildBpfPreemptFix(const TuFacts &TU, const FunctionFacts &F,
-                                 const HeldContext &Section, bool PerCpuUpdate,
-                                 FixBuilder &Edits) {
+                                 const HeldContext &Section, const BpfPath *Update,
+                                 const FindingSink &Out, FixBuilder &Edits) {
   BpfPreemptFix Fix;
-  if (PerCpuUpdate) {
-    Fix.Summary = "no automatic conversion: protect the per-CPU data with a local_lock_t "
-                  "(local_lock()/local_lock_nested_bh()) instead of preempt_disable(), as "
-                  "upstream did for seg6_bpf_srh_states (see docs/rules/rt-bpf-preempt.md)";
-    return Fix;
-  }
+  if (Update)
+    return buildBpfSectionLock(TU, F, Section, *Update, Out, Edits);
   Code Text{TU.SM, TU.Ctx.getLangOpts()};
   Statements Body;
   if (F.Decl && F.Decl->getBody())

@@ -77,10 +77,15 @@ private:
       Msg += ": use migrate_disable()/migrate_enable() or bpf_prog_run_pin_on_cpu()";
     }
     FixBuilder Edits(TU.SM, TU.Ctx.getLangOpts());
-    BpfPreemptFix Conversion = buildBpfPreemptFix(TU, F, Section, Update.has_value(), Edits);
-    rtcheck_fix Fix{Conversion.Kind, Conversion.Summary.c_str(), nullptr};
+    BpfPreemptFix Conversion =
+        buildBpfPreemptFix(TU, F, Section, Update ? &*Update : nullptr, Out, Edits);
+    // A patch spanning several files is the finding's diff, not the edits
+    // of the checked file that rtcheck fix applies.
+    bool Multi = !Conversion.Diff.empty();
+    rtcheck_fix Fix{Conversion.Kind, Conversion.Summary.c_str(),
+                    Multi ? Conversion.Diff.c_str() : nullptr};
     Out.report(RuleId, Section.Must ? RTCHECK_WARNING : RTCHECK_NOTE, TU.SM, C.Site, F.Name,
-               Msg, Chain, Fix, &Edits);
+               Msg, Chain, Fix, Multi ? nullptr : &Edits);
   }
 
   // migrate_disable() around a run that local_bh_disable() already keeps on
