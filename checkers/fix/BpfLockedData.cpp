@@ -223,7 +223,8 @@ bool buildLockedData(const TuFacts &TU, const FunctionFacts &F, const HeldContex
                              A.Object);
     else
       Result.Notes.push_back("other files: searched " + llvm::join(Dirs, "/, ") + "/ (" +
-                             std::to_string(Found.Scanned) + " .c files" +
+                             std::to_string(Found.Scanned) +
+                             (Found.Scanned == 1 ? " .c file" : " .c files") +
                              (Found.Truncated ? ", stopped at the limit" : "") + ")");
     if (!DefineFound)
       Result.Notes.push_back("the DEFINE_PER_CPU() of " + A.Object + " was not found: give "
