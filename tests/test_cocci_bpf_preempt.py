@@ -471,6 +471,16 @@ PATCH_DIFFERENCES = {
             "rtcheck suggests (--unsafe) dropping the non-preemptible mode, the script "
             "only reports it",
     },
+    "percpu_lock.c": {
+        "fixture_end_bpf":
+            "rtcheck suggests (--unsafe) a local_lock_t for the per-CPU data, the script "
+            "only reports it",
+        "fixture_bh_state_run":
+            "rtcheck suggests (--unsafe) local_lock_nested_bh(), the script only reports it",
+        "fixture_valid_state":
+            "the lockdep_assert_held() of fixture_end_bpf()'s suggestion: the script "
+            "has no calls to follow",
+    },
 }
 
 

@@ -1,5 +1,5 @@
 #include "fix/BpfPreemptFix.h"
-#include "core/KernelApi.h"
+#include "fix/BpfSectionLock.h"
 #include "fix/PreemptToMigrate.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Lex/Lexer.h"
@@ -66,18 +66,6 @@ struct Statements : RecursiveASTVisitor<Statements> {
   bool VisitCompoundStmt(CompoundStmt *S) { return Blocks.push_back(S), true; }
   bool VisitIfStmt(IfStmt *S) { return Ifs.push_back(S), true; }
 };
-
-// The innermost preemption-off entry the call at I ends is Section.
-bool endsSection(const FunctionFacts &F, size_t I, const HeldContext &Section) {
-  const ApiEntry *A = lookupApi(F.calls()[I].ApiName);
-  if (!F.calls()[I].Representative || !A || A->Effect != ApiEffect::PREEMPT_ON)
-    return false;
-  const HeldContext *Innermost = nullptr;
-  for (const HeldContext &H : F.StateBefore[I].Held)
-    if (H.Kind == ContextKind::PreemptOff)
-      Innermost = &H;
-  return Innermost && Innermost->sameEntry(Section);
-}
 
 // "preempt_disable(); x = bpf_prog_run(p, ctx); preempt_enable();", three
 // statements of one block, each alone on its line (no comment is lost).
@@ -194,15 +182,11 @@ bool buildModeToMigrate(const FunctionFacts &F, const HeldContext &Section, cons
 } // namespace
 
 BpfPreemptFix buildBpfPreemptFix(const TuFacts &TU, const FunctionFacts &F,
-                                 const HeldContext &Section, bool PerCpuUpdate,
-                                 FixBuilder &Edits) {
+                                 const HeldContext &Section, const BpfPath *Update,
+                                 const FindingSink &Out, FixBuilder &Edits) {
   BpfPreemptFix Fix;
-  if (PerCpuUpdate) {
-    Fix.Summary = "no automatic conversion: protect the per-CPU data with a local_lock_t "
-                  "(local_lock()/local_lock_nested_bh()) instead of preempt_disable(), as "
-                  "upstream did for seg6_bpf_srh_states (see docs/rules/rt-bpf-preempt.md)";
-    return Fix;
-  }
+  if (Update)
+    return buildBpfSectionLock(TU, F, Section, *Update, Out, Edits);
   Code Text{TU.SM, TU.Ctx.getLangOpts()};
   Statements Body;
   if (F.Decl && F.Decl->getBody())

@@ -9,6 +9,7 @@
 #include "rtcheck/finding.h"
 #include "clang/Basic/SourceManager.h"
 #include "clang/Tooling/Core/Replacement.h"
+#include <map>
 #include <string>
 
 namespace rtcheck {
@@ -43,6 +44,31 @@ private:
 /// A unified diff (a/ b/ paths, 3 lines of context) of Edits on Code.
 std::string unifiedDiff(llvm::StringRef RelPath, llvm::StringRef Code,
                         const clang::tooling::Replacements &Edits);
+
+/// Edits of files besides the one being checked, for a suggestion whose
+/// patch spans several files (a struct in a header of the TU, the users of
+/// a variable in another TU): by byte offset in the file's text, keyed by
+/// the path relative to the kernel root. Such a fix is a diff for a human
+/// (git apply), not written by rtcheck fix, which edits the checked file.
+class OtherFileEdits {
+public:
+  /// Replaces Length bytes at Offset of RelPath, whose whole text is Code.
+  bool add(llvm::StringRef RelPath, llvm::StringRef Code, unsigned Offset, unsigned Length,
+           llvm::StringRef Text);
+  bool empty() const { return Files.empty(); }
+  size_t size() const { return Files.size(); }
+  /// One diff of these files and of the checked file's edits (Main on
+  /// MainCode), file by file in path order as git shows a commit.
+  std::string diff(llvm::StringRef MainRel, llvm::StringRef MainCode,
+                   const clang::tooling::Replacements &Main) const;
+
+private:
+  struct File {
+    std::string Code;
+    clang::tooling::Replacements Edits;
+  };
+  std::map<std::string, File> Files;
+};
 
 } // namespace rtcheck
 #endif

@@ -188,4 +188,31 @@ std::string unifiedDiff(StringRef RelPath, StringRef Code, const tooling::Replac
   return Out;
 }
 
+bool OtherFileEdits::add(StringRef RelPath, StringRef Code, unsigned Offset, unsigned Length,
+                         StringRef Text) {
+  if (Offset + Length > Code.size())
+    return false;
+  File &F = Files[RelPath.str()];
+  if (F.Code.empty())
+    F.Code = Code.str();
+  if (llvm::Error E = F.Edits.add(tooling::Replacement(RelPath, Offset, Length, Text))) {
+    llvm::consumeError(std::move(E));
+    return false;
+  }
+  return true;
+}
+
+std::string OtherFileEdits::diff(StringRef MainRel, StringRef MainCode,
+                                 const tooling::Replacements &Main) const {
+  std::map<std::string, std::string> ByPath;
+  for (const auto &[Rel, F] : Files)
+    ByPath[Rel] = unifiedDiff(Rel, F.Code, F.Edits);
+  if (!Main.empty())
+    ByPath[MainRel.str()] = unifiedDiff(MainRel, MainCode, Main);
+  std::string Out;
+  for (const auto &[Rel, D] : ByPath)
+    Out += D;
+  return Out;
+}
+
 } // namespace rtcheck
