@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The diffs of a patch series. Each fix diff of findings.json is made against
+ * the original file; a series applies its patches one after another, so the
+ * patches after the first that change a file are written again on top of the
+ * ones before: the fix diffs become edits (old lines replaced by new ones,
+ * checked against the file), the edits of earlier patches are applied to the
+ * original and the later patch's diff is made from that text. An edit that
+ * overlaps a different one of an earlier patch cannot be composed; one that
+ * an earlier patch made already is dropped.
+ */
+#include "patches.h"
+#include "errors.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CONTEXT = 3 };
+
+struct src_file {
+	char *path;		/* relative to the source root */
+	char *text;
+	struct line *lines;
+	size_t nlines;
+	struct edit *applied;	/* the series' edits so far, in file order */
+	size_t napplied;
+};
+
+struct sources {
+	char *root;
+	struct src_file *v;
+	size_t n;
+};
+
+static void *grow(void *v, size_t n, size_t size)
+{
+	/* capacity doubles at powers of two: n elements fit, n + 1 may not */
+	if (n & (n - 1) || (n && n < 8))
+		return v;
+	v = realloc(v, (n ? n * 2 : 8) * size);
+	if (!v) {
+		fputs("rtcheck: error: out of memory\n", stderr);
+		exit(EXIT_INTERNAL);
+	}
+	return v;
+}
+
+struct sources *sources_new(const char *root)
+{
+	struct sources *s = calloc(1, sizeof(*s));
+
+	s->root = xstrdup(root);
+	return s;
+}
+
+void sources_free(struct sources *srcs)
+{
+	size_t i;
+
+	for (i = 0; i < srcs->n; i++) {
+		for (size_t j = 0; j < srcs->v[i].napplied; j++)
+			free(srcs->v[i].applied[j].lines);
+		free(srcs->v[i].path);
+		free(srcs->v[i].text);
+		free(srcs->v[i].lines);
+		free(srcs->v[i].applied);
+	}
+	free(srcs->v);
+	free(srcs->root);
+	free(srcs);
+}
+
+static struct src_file *source(struct sources *srcs, const char *path)
+{
+	char full[PATH_MAX * 2];
+	struct src_file *f;
+	size_t i, len;
+	char *p;
+
+	for (i = 0; i < srcs->n; i++)
+		if (!strcmp(srcs->v[i].path, path))
+			return &srcs->v[i];
+	snprintf(full, sizeof(full), "%s/%s", srcs->root, path);
+	p = read_file(full, &len);
+	if (!p)
+		return NULL;
+	srcs->v = grow(srcs->v, srcs->n, sizeof(*srcs->v));
+	f = memset(&srcs->v[srcs->n++], 0, sizeof(*f));
+	f->path = xstrdup(path);
+	f->text = p;
+	while (p < f->text + len) {
+		char *eol = memchr(p, '\n', f->text + len - p);
+		size_t n = eol ? (size_t)(eol + 1 - p) : (size_t)(f->text + len - p);
+
+		f->lines = grow(f->lines, f->nlines, sizeof(*f->lines));
+		f->lines[f->nlines++] = (struct line){ p, n };
+		p += n;
+	}
+	return f;
+}
+
+/* The same text, whether or not either ends in '\n'. */
+static int same_line(struct line a, const char *s, size_t n)
+{
+	if (a.len && a.s[a.len - 1] == '\n')
+		a.len--;
+	if (n && s[n - 1] == '\n')
+		n--;
+	return a.len == n && !memcmp(a.s, s, n);
+}
+
+static void flush(struct file_change *fc, struct edit *e)
+{
+	if (fc && (e->count || e->nlines)) {
+		fc->v = grow(fc->v, fc->n, sizeof(*fc->v));
+		fc->v[fc->n++] = *e;
+	} else {
+		free(e->lines);
+	}
+	memset(e, 0, sizeof(*e));
+	e->start = -1;
+}
+
+int change_parse(struct sources *srcs, const char *diff, struct change *ch, char *why,
+		 size_t len)
+{
+	struct file_change *fc = NULL;
+	struct edit e = { .start = -1 };
+	long pos = 0, old_left = 0, new_left = 0;
+	char *p, *next;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->text = xstrdup(diff);
+	for (p = ch->text; *p; p = next) {
+		char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol + 1 - p) : strlen(p);
+		long a, b = 1, c, d = 1;
+
+		next = p + n;
+		if (!old_left && !new_left) {
+			flush(fc, &e);
+			if (!strncmp(p, "+++ b/", 6)) {
+				*(eol ? eol : next) = '\0';
+				ch->files = grow(ch->files, ch->nfiles, sizeof(*ch->files));
+				fc = memset(&ch->files[ch->nfiles++], 0, sizeof(*fc));
+				fc->file = source(srcs, p + 6);
+				if (!fc->file)
+					return failf(why, len, "cannot read %s", p + 6), -1;
+			} else if (!strncmp(p, "@@ -", 4) && fc &&
+				   (sscanf(p, "@@ -%ld,%ld +%ld,%ld @@", &a, &b, &c, &d) == 4 ||
+				    sscanf(p, "@@ -%ld +%ld,%ld @@", &a, &c, &d) == 3 ||
+				    sscanf(p, "@@ -%ld,%ld +%ld @@", &a, &b, &c) == 3)) {
+				pos = b ? a - 1 : a;
+				old_left = b;
+				new_left = d;
+			}
+			continue;
+		}
+		if (*p == ' ' || *p == '-') {
+			if (pos >= (long)fc->file->nlines || !same_line(fc->file->lines[pos], p + 1, n - 1))
+				return failf(why, len, "%s:%ld is not what the fix was made for",
+					     fc->file->path, pos + 1), -1;
+			old_left--;
+		}
+		if (*p == ' ') {
+			flush(fc, &e);
+			new_left--;
+		} else if (*p == '-' || *p == '+') {
+			if (e.start < 0)
+				e.start = pos;
+			if (*p == '-') {
+				e.count++;
+			} else {
+				e.lines = grow(e.lines, e.nlines, sizeof(*e.lines));
+				e.lines[e.nlines++] = (struct line){ p + 1, n - 1 };
+				new_left--;
+			}
+		} else if (*p == '\\' && e.nlines) {
+			struct line *l = &e.lines[e.nlines - 1];
+
+			l->len -= l->len && l->s[l->len - 1] == '\n';
+		} else if (*p != '\\') {
+			return failf(why, len, "a malformed fix diff (%.*s)", (int)(n - 1), p), -1;
+		}
+		pos += *p == ' ' || *p == '-';
+	}
+	flush(fc, &e);
+	return 0;
+}
+
+static int same_edit(const struct edit *a, const struct edit *b)
+{
+	size_t i;
+
+	if (a->start != b->start || a->count != b->count || a->nlines != b->nlines)
+		return 0;
+	for (i = 0; i < a->nlines; i++)
+		if (!same_line(a->lines[i], b->lines[i].s, b->lines[i].len))
+			return 0;
+	return 1;
+}
+
+/* Two insertions at one place (which first?) or intersecting replacements. */
+static int overlap(const struct edit *a, const struct edit *b)
+{
+	if (!a->count && !b->count)
+		return a->start == b->start;
+	if (!a->count)
+		return b->start < a->start && a->start < b->start + b->count;
+	if (!b->count)
+		return a->start < b->start && b->start < a->start + a->count;
+	return a->start < b->start + b->count && b->start < a->start + a->count;
+}
+
+/* Whether a comes before b in the file (they do not overlap). */
+static int before(const struct edit *a, const struct edit *b)
+{
+	return a->start + a->count <= b->start && !(a->start == b->start && !b->count);
+}
+
+long change_rebase(struct change *ch, int *owner)
+{
+	long left = 0;
+	size_t i, j, k;
+
+	for (i = 0; i < ch->nfiles; i++) {
+		struct file_change *fc = &ch->files[i];
+
+		for (j = 0; j < fc->n; j++) {
+			for (k = 0; k < fc->file->napplied; k++) {
+				const struct edit *a = &fc->file->applied[k];
+
+				if (same_edit(a, &fc->v[j])) {
+					*owner = a->owner;
+					free(fc->v[j].lines);
+					memmove(&fc->v[j], &fc->v[j + 1], (--fc->n - j) * sizeof(*fc->v));
+					j--;
+					break;
+				}
+				if (overlap(a, &fc->v[j])) {
+					*owner = a->owner;
+					return -1;
+				}
+			}
+		}
+		left += fc->n;
+	}
+	return left;
+}
+
+/* The file as the earlier patches of the series left it. */
+static struct line *current_text(const struct src_file *f, size_t *n)
+{
+	size_t cap = f->nlines, i, k = 0;
+	long pos = 0;
+	struct line *out;
+
+	for (i = 0; i < f->napplied; i++)
+		cap += f->applied[i].nlines;
+	out = xmalloc(cap * sizeof(*out));
+	for (i = 0; i < f->napplied; i++) {
+		const struct edit *a = &f->applied[i];
+
+		for (; pos < a->start; pos++)
+			out[k++] = f->lines[pos];
+		memcpy(out + k, a->lines, a->nlines * sizeof(*out));
+		k += a->nlines;
+		pos = a->start + a->count;
+	}
+	for (; pos < (long)f->nlines; pos++)
+		out[k++] = f->lines[pos];
+	*n = k;
+	return out;
+}
+
+/* git's default hunk-header function line: the last line before the hunk
+ * that starts with a letter, '_' or '$', at most 80 bytes. */
+static void funcname(struct sbuf *out, const struct line *cur, long from)
+{
+	while (--from >= 0) {
+		const char *s = cur[from].s;
+		size_t n = cur[from].len < 80 ? cur[from].len : 80;
+
+		if (!n || !(((*s | 32) >= 'a' && (*s | 32) <= 'z') || *s == '_' || *s == '$'))
+			continue;
+		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
+			     s[n - 1] == '\r'))
+			n--;
+		sb_add(out, " ", 1);
+		sb_add(out, s, n);
+		return;
+	}
+}
+
+static void emit_line(struct sbuf *out, char sign, struct line l)
+{
+	sb_add(out, &sign, 1);
+	sb_add(out, l.s, l.len);
+	if (!l.len || l.s[l.len - 1] != '\n')
+		sb_add(out, "\n\\ No newline at end of file\n", 29);
+}
+
+/* "@@ -from,count" as git writes it: ",1" left out, an empty range at the line before. */
+static void range(struct sbuf *out, char sign, long from, long count)
+{
+	sb_printf(out, count == 1 ? "%c%ld" : "%c%ld,%ld", sign, count ? from + 1 : from, count);
+}
+
+/* The hunks of edits v (sorted, in the coordinates of cur), with CONTEXT lines around. */
+static void emit_hunks(struct sbuf *out, const struct line *cur, long ncur, const struct edit *v,
+		       size_t n)
+{
+	long delta = 0;
+	size_t i, j, k;
+
+	for (i = 0; i < n; i = j) {
+		long from = v[i].start > CONTEXT ? v[i].start - CONTEXT : 0, to, oldc, newc, pos;
+
+		for (j = i + 1; j < n && v[j].start - (v[j - 1].start + v[j - 1].count) <= 2 * CONTEXT;)
+			j++;
+		to = v[j - 1].start + v[j - 1].count + CONTEXT;
+		if (to > ncur)
+			to = ncur;
+		oldc = newc = to - from;
+		for (k = i; k < j; k++)
+			newc += (long)v[k].nlines - v[k].count;
+		sb_add(out, "@@ ", 3);
+		range(out, '-', from, oldc);
+		sb_add(out, " ", 1);
+		range(out, '+', from + delta, newc);
+		sb_add(out, " @@", 3);
+		funcname(out, cur, from);
+		sb_add(out, "\n", 1);
+		for (pos = from, k = i; k < j; k++) {
+			for (; pos < v[k].start; pos++)
+				emit_line(out, ' ', cur[pos]);
+			for (; pos < v[k].start + v[k].count; pos++)
+				emit_line(out, '-', cur[pos]);
+			for (size_t l = 0; l < v[k].nlines; l++)
+				emit_line(out, '+', v[k].lines[l]);
+		}
+		for (; pos < to; pos++)
+			emit_line(out, ' ', cur[pos]);
+		delta += newc - oldc;
+	}
+}
+
+void change_emit(struct change *ch, int owner, struct sbuf *diff, struct stat_entry *stat)
+{
+	size_t i, j, k, ncur;
+
+	for (i = 0; i < ch->nfiles; i++) {
+		struct file_change *fc = &ch->files[i];
+		struct src_file *f = fc->file;
+		struct edit *moved = xmalloc((fc->n + 1) * sizeof(*moved));
+		struct line *cur;
+
+		stat[i] = (struct stat_entry){ f->path, 0, 0 };
+		if (!fc->n) {
+			free(moved);
+			continue;
+		}
+		cur = current_text(f, &ncur);
+		for (j = 0; j < fc->n; j++) {
+			moved[j] = fc->v[j];
+			for (k = 0; k < f->napplied; k++)
+				if (before(&f->applied[k], &fc->v[j]))
+					moved[j].start += (long)f->applied[k].nlines - f->applied[k].count;
+			stat[i].ins += fc->v[j].nlines;
+			stat[i].del += fc->v[j].count;
+		}
+		sb_printf(diff, "diff --git a/%s b/%s\n--- a/%s\n+++ b/%s\n", f->path, f->path,
+			  f->path, f->path);
+		emit_hunks(diff, cur, ncur, moved, fc->n);
+		free(moved);
+		free(cur);
+		for (j = 0; j < fc->n; j++) {	/* into the series, in file order */
+			f->applied = grow(f->applied, f->napplied, sizeof(*f->applied));
+			for (k = 0; k < f->napplied && !before(&fc->v[j], &f->applied[k]);)
+				k++;
+			memmove(&f->applied[k + 1], &f->applied[k],
+				(f->napplied++ - k) * sizeof(*f->applied));
+			f->applied[k] = fc->v[j];
+			f->applied[k].owner = owner;
+		}
+		fc->n = 0;	/* the lines belong to the file's applied edits now */
+	}
+}
+
+const char *change_path(const struct change *ch, size_t i)
+{
+	return ch->files[i].file->path;
+}
+
+void change_free(struct change *ch)
+{
+	size_t i, j;
+
+	for (i = 0; i < ch->nfiles; i++) {
+		for (j = 0; j < ch->files[i].n; j++)
+			free(ch->files[i].v[j].lines);
+		free(ch->files[i].v);
+	}
+	free(ch->files);
+	free(ch->text);
+	memset(ch, 0, sizeof(*ch));
+}
