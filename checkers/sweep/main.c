@@ -13,6 +13,7 @@
  */
 #include "sweep.h"
 #include "errors.h"
+#include "patches.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -28,7 +29,7 @@ static const char usage[] =
 	"                     [--mem-mb MB] [--rules ID,...] [PATH...]\n"
 	"Checks every translation unit under PATH (directories or .c files relative to\n"
 	"the kernel source root; default: the whole tree) and writes findings.json,\n"
-	"report.txt and failures.txt under --out.\n"
+	"report.txt, failures.txt and patches/ under --out.\n"
 	"  --build DIR     configured kernel build directory (default: the prepared\n"
 	"                  Linux 6.12 PREEMPT_RT tree of rtcheck prepare-tree)\n"
 	"  --jobs N, -j N  parallel TUs (default: the number of CPUs)\n"
@@ -39,7 +40,10 @@ static const char usage[] =
 	"  --rules ID,...  run only these rules\n"
 	"  --no-build      do not let kbuild build the objects of TUs that miss a\n"
 	"                  generated file, to check them again (see docs/sweep.md)\n"
-	"  --list          only list the TUs (and write DIR/compile_commands.json)\n";
+	"  --list          only list the TUs (and write DIR/compile_commands.json)\n"
+	"  --patches=auto|all|none  the fixes written as patch series under\n"
+	"                  OUT/patches/: auto ones (default), suggestions too, none\n"
+	"  --patch-from='Name <email>'  their From: (default: git config user.*)\n";
 
 static const char *const known_rules[] = {
 #define RTCHECK_RULE(cls, id, severity, title) id,
@@ -209,6 +213,7 @@ int main(int argc, char **argv)
 	char **args = argv + 1;	/* the PATHs, compacted in place */
 	struct sweep sw;
 	struct tu_list list = { 0 };
+	struct patch_opts popts = { PATCHES_AUTO, NULL };
 	size_t nfindings = 0, nfailed = 0, ok = 0, npaths = 0, i;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN), mem_mb = 4096, v;
 	double timeout = 300;
@@ -241,6 +246,12 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--no-build")) {
 			build_missing = 0;
+			continue;
+		}
+		switch (patches_option(&popts, argc, argv, &i)) {	/* --patches, --patch-from */
+		case -1:
+			return EXIT_USAGE;
+		case 1:
 			continue;
 		}
 		if (a[0] != '-' || !a[1]) {
@@ -373,7 +384,8 @@ int main(int argc, char **argv)
 	else if (!sw.interrupted && sw.build_missing)
 		status = retry_missing(&sw, &list);
 	sw.seconds = now_seconds() - sw.started;
-	if (write_reports(&sw, &list, &nfindings, err, sizeof(err))) {
+	if (write_reports(&sw, &list, &nfindings, err, sizeof(err)) ||
+	    write_patches(&sw, &popts, err, sizeof(err))) {
 		status = die(EXIT_INTERNAL, "%s", err);
 		goto out;
 	}
