@@ -85,6 +85,15 @@ void patch_mail(const struct run *r, const struct series *s, const struct conv *
 	}
 	sb_add(&body, "\n", 1);
 	sentence(&body, c->summary);
+	if (c->shares) {
+		char shared[160];
+
+		snprintf(shared, sizeof(shared), "patch %d/%d of this series already makes part of "
+			 "this conversion, the same change there: this patch leaves it out",
+			 c->shares, s->npatches);
+		sb_add(&body, "\n", 1);
+		sentence(&body, shared);
+	}
 	if (c->not_rt) {
 		sb_add(&body, "\n", 1);
 		sentence(&body, c->not_rt);

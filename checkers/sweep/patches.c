@@ -237,6 +237,7 @@ static void compose(struct series *s, struct conv *c)
 		c->n = 0;
 	} else {
 		c->nr = ++s->npatches;
+		c->shares = owner;
 		c->stat = xmalloc(c->ch.nfiles * sizeof(*c->stat));
 		change_emit(&c->ch, c->nr, &c->diff_text, c->stat);
 	}

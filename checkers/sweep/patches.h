@@ -121,6 +121,7 @@ struct conv {
 	struct change ch;
 	char skip[300];		/* why it is not in the series, or "" */
 	int nr;			/* number in its series, from 1; 0 when not in it */
+	int shares;		/* an earlier patch that made part of it, or 0 */
 	struct sbuf diff_text;
 	struct stat_entry *stat;
 };
