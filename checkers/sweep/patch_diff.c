@@ -110,14 +110,67 @@ static int same_line(struct line a, const char *s, size_t n)
 	return a.len == n && !memcmp(a.s, s, n);
 }
 
-static void flush(struct file_change *fc, struct edit *e)
+static int identical(struct line a, struct line b)
 {
-	if (fc && (e->count || e->nlines)) {
+	return a.len == b.len && !memcmp(a.s, b.s, a.len);
+}
+
+static void add_edit(struct file_change *fc, struct edit *e)
+{
+	if (e->count || e->nlines) {
 		fc->v = grow(fc->v, fc->n, sizeof(*fc->v));
 		fc->v[fc->n++] = *e;
-	} else {
-		free(e->lines);
 	}
+	memset(e, 0, sizeof(*e));
+	e->start = -1;
+}
+
+/*
+ * e as the smallest edits, the lines a longest common subsequence of its old
+ * and new lines matches left as they are: a fix that takes out a line and
+ * writes it again around new ones is, as git diff shows it, only the new ones.
+ */
+static void add_smallest(struct file_change *fc, const struct edit *e)
+{
+	const struct line *old = fc->file->lines + e->start, *new = e->lines;
+	long n = e->count, m = e->nlines, i, j, w = m + 1;
+	long *lcs = calloc((n + 1) * w, sizeof(*lcs));	/* of old[i..] and new[j..] */
+	struct edit cur = { .start = -1 };
+
+	if (!lcs) {
+		fputs("rtcheck: error: out of memory\n", stderr);
+		exit(EXIT_INTERNAL);
+	}
+	for (i = n - 1; i >= 0; i--)
+		for (j = m - 1; j >= 0; j--)
+			lcs[i * w + j] = identical(old[i], new[j]) ? lcs[(i + 1) * w + j + 1] + 1 :
+				lcs[(i + 1) * w + j] > lcs[i * w + j + 1] ? lcs[(i + 1) * w + j] :
+				lcs[i * w + j + 1];
+	for (i = j = 0; i < n || j < m;) {
+		if (i < n && j < m && identical(old[i], new[j]) &&
+		    lcs[i * w + j] == lcs[(i + 1) * w + j + 1] + 1) {
+			add_edit(fc, &cur);
+			i++, j++;
+			continue;
+		}
+		if (cur.start < 0)
+			cur.start = e->start + i;
+		if (i < n && (j == m || lcs[(i + 1) * w + j] >= lcs[i * w + j + 1])) {
+			cur.count++, i++;
+		} else {
+			cur.lines = grow(cur.lines, cur.nlines, sizeof(*cur.lines));
+			cur.lines[cur.nlines++] = new[j++];
+		}
+	}
+	add_edit(fc, &cur);
+	free(lcs);
+}
+
+static void flush(struct file_change *fc, struct edit *e)
+{
+	if (fc && (e->count || e->nlines))
+		add_smallest(fc, e);
+	free(e->lines);
 	memset(e, 0, sizeof(*e));
 	e->start = -1;
 }
