@@ -43,7 +43,8 @@ void __attribute__((format(printf, 2, 3))) sb_printf(struct sbuf *b, const char 
  * indented by indent. */
 void sb_wrap(struct sbuf *b, int col, const char *text, int width, int indent);
 
-/* patch_diff.c: the edits of the conversions of one series, composed in order. */
+/* patch_edits.c, patch_diff.c: the edits of the conversions of one series,
+ * composed in order. */
 struct line {
 	const char *s;
 	size_t len;		/* with its '\n' (the last line of a file may lack it) */
@@ -69,7 +70,25 @@ struct change {
 	size_t nfiles;
 };
 
-struct sources;
+/* A file of the source tree and the edits of the series' patches so far. */
+struct src_file {
+	char *path;		/* relative to the source root */
+	char *text;
+	struct line *lines;
+	size_t nlines;
+	struct edit *applied;	/* the series' edits so far, in file order */
+	size_t napplied;
+};
+
+struct sources {
+	char *root;
+	struct src_file *v;
+	size_t n;
+};
+
+/* patch_edits.c */
+/* Doubles the array v of n elements of size size when n is a power of two (from 8). */
+void *grow_array(void *v, size_t n, size_t size);
 struct sources *sources_new(const char *root);
 void sources_free(struct sources *srcs);
 /* Parses a fix diff against the original sources; 0, or -1 with why. */
@@ -81,21 +100,21 @@ int change_parse(struct sources *srcs, const char *diff, struct change *ch, char
  * patch (*owner: that patch; *owner is the patch of a dropped edit otherwise).
  */
 long change_rebase(struct change *ch, int *owner);
+/* Frees ch; after the last change_emit() of its sources (they share lines). */
+void change_free(struct change *ch);
+
 /* A diffstat: " path | N +++--" lines and the summary line, git's format. */
 struct stat_entry {
 	const char *path;
 	long ins, del;
 };
 
+/* patch_diff.c */
 /*
  * Appends the "diff --git" text of ch on top of the earlier patches of the
  * series, fills stat[0..ch->nfiles) and records its edits as patch owner's.
  */
 void change_emit(struct change *ch, int owner, struct sbuf *diff, struct stat_entry *stat);
-/* The path of the i-th file ch changes. */
-const char *change_path(const struct change *ch, size_t i);
-/* Frees ch; after the last change_emit() of its sources (they share lines). */
-void change_free(struct change *ch);
 
 /* patch_mail.c */
 void diffstat(struct sbuf *out, const struct stat_entry *v, size_t n);
@@ -147,6 +166,12 @@ struct run {
 
 /* A string member of o, or "". */
 const char *json_str(json_t *o, const char *key);
+
+/* patch_subject.c */
+/* The subject prefix of the patches that change path (malloc'd). */
+char *subject_prefix(const char *path);
+/* c->subject after the prefix, c->not_rt. */
+void name_conversion(struct conv *c);
 
 /* patch_text.c: the mails. */
 void patch_mail(const struct run *r, const struct series *s, const struct conv *c,
