@@ -16,6 +16,7 @@
 #include "db.h"
 #include "errors.h"
 #include "outputs.h"
+#include "patches.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -33,7 +34,7 @@ static const char usage[] =
 	"       rtcheck sweep merge [--build DIR] [--out DIR] SHARD.db...\n"
 	"Checks every translation unit under PATH (directories or .c files relative to\n"
 	"the kernel source root; default: the whole tree) and writes findings.json,\n"
-	"report.txt, failures.txt, rtcheck.sarif and report.html under --out.\n"
+	"report.txt, failures.txt, rtcheck.sarif, report.html and patches/ under --out.\n"
 	"  --build DIR     configured kernel build directory (default: the prepared\n"
 	"                  Linux 6.12 PREEMPT_RT tree of rtcheck prepare-tree)\n"
 	"  --jobs N, -j N  parallel TUs (default: the number of CPUs)\n"
@@ -52,7 +53,10 @@ static const char usage[] =
 	"  --shard I/N     check only the I-th of N parts of the TUs (0 <= I < N);\n"
 	"                  'rtcheck sweep merge' joins the parts' databases\n"
 	"  --compile-commands FILE  take the TUs from this compilation database; its\n"
-	"                  files outside the tree (external modules) are kept\n";
+	"                  files outside the tree (external modules) are kept\n"
+	"  --patches=auto|all|none  the fixes written as patch series under\n"
+	"                  OUT/patches/: auto ones (default), suggestions too, none\n"
+	"  --patch-from='Name <email>'  their From: (default: git config user.*)\n";
 
 static const char *const known_rules[] = {
 #define RTCHECK_RULE(cls, id, severity, title) id,
@@ -215,7 +219,8 @@ out:
 }
 
 /* rtcheck sweep merge: the shards' databases into --out's, then one report. */
-static int merge_shards(struct sweep *sw, char **shards, int n, struct tu_list *list)
+static int merge_shards(struct sweep *sw, const struct patch_opts *popts, char **shards, int n,
+			struct tu_list *list)
 {
 	char err[1024];
 	size_t nfindings = 0;
@@ -229,7 +234,8 @@ static int merge_shards(struct sweep *sw, char **shards, int n, struct tu_list *
 	sw->seconds = now_seconds() - sw->started;
 	if (write_reports(sw, list, &nfindings, err, sizeof(err)) ||
 	    write_sweep_sarif(sw, list, err, sizeof(err)) ||
-	    write_sweep_html(sw, list, err, sizeof(err)))
+	    write_sweep_html(sw, list, err, sizeof(err)) ||
+	    write_patches(sw, popts, err, sizeof(err)))
 		return die(EXIT_INTERNAL, "%s", err);
 	printf("rtcheck: sweep merge: %d shard%s, %zu TUs, %zu findings (%zu across TUs): "
 	       "%s/report.txt\n", n, n == 1 ? "" : "s", list->n, nfindings, sw->nxfindings, sw->out);
@@ -244,6 +250,7 @@ int main(int argc, char **argv)
 	char **args = argv + 1;	/* the PATHs, compacted in place */
 	struct sweep sw;
 	struct tu_list list = { 0 };
+	struct patch_opts popts = { PATCHES_AUTO, NULL };
 	size_t nfindings = 0, nfailed = 0, ok = 0, npaths = 0, i;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN), mem_mb = 4096, v;
 	double timeout = 300;
@@ -287,6 +294,12 @@ int main(int argc, char **argv)
 		}
 		if (i == 1 && !strcmp(a, "merge")) {
 			merge = 1;
+			continue;
+		}
+		switch (patches_option(&popts, argc, argv, &i)) {	/* --patches, --patch-from */
+		case -1:
+			return EXIT_USAGE;
+		case 1:
 			continue;
 		}
 		if (a[0] != '-' || !a[1]) {
@@ -417,7 +430,7 @@ int main(int argc, char **argv)
 	}
 	sw.started = now_seconds();
 	if (merge) {
-		status = merge_shards(&sw, args, nargs, &list);
+		status = merge_shards(&sw, &popts, args, nargs, &list);
 		goto out;
 	}
 	snprintf(ccjson, sizeof(ccjson), "%s/compile_commands.json", sw.kb.build);
@@ -467,7 +480,8 @@ int main(int argc, char **argv)
 	sw.seconds = now_seconds() - sw.started;
 	if (write_reports(&sw, &list, &nfindings, err, sizeof(err)) ||
 	    write_sweep_sarif(&sw, &list, err, sizeof(err)) ||
-	    write_sweep_html(&sw, &list, err, sizeof(err))) {
+	    write_sweep_html(&sw, &list, err, sizeof(err)) ||
+	    write_patches(&sw, &popts, err, sizeof(err))) {
 		status = die(EXIT_INTERNAL, "%s", err);
 		goto out;
 	}
