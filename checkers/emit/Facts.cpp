@@ -6,6 +6,7 @@
 #include "emit/Emit.h"
 #include "core/BhSerialisation.h"
 #include "core/ContextEngine.h"
+#include "clang/AST/Attr.h"
 
 namespace rtcheck {
 
@@ -46,6 +47,11 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
     llvm::json::Object O = where(TU, Paths, F.Decl->getLocation());
     O["name"] = F.Name;
     O["static"] = !F.Decl->isExternallyVisible();
+    // __init code runs at boot, before the scheduler does: its irqs-off
+    // sections (start_kernel's) may sleep; the sweep does not report them.
+    if (const auto *Section = F.Decl->getAttr<clang::SectionAttr>())
+      if (Section->getName().startswith(".init."))
+        O["init"] = true;
     llvm::json::Array Entry, Holding, Releases, Sleeps, Calls;
     for (const HeldContext &H : F.EntryContexts)
       Entry.push_back(llvm::json::Object{{"kind", kindName(H.Kind)}, {"note", H.Note}});

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION "3"
+#define SCHEMA_VERSION "4"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
@@ -25,7 +25,7 @@ static const char schema[] =
 	"  includes TEXT);"
 	"CREATE TABLE IF NOT EXISTS function(id INTEGER PRIMARY KEY,"
 	"  tu INTEGER NOT NULL REFERENCES tu(id) ON DELETE CASCADE,"
-	"  name TEXT, file TEXT, line INTEGER, static INTEGER);"
+	"  name TEXT, file TEXT, line INTEGER, static INTEGER, init INTEGER);"
 	"CREATE INDEX IF NOT EXISTS function_tu ON function(tu);"
 	"CREATE TABLE IF NOT EXISTS entry(function INTEGER REFERENCES function(id) ON DELETE CASCADE,"
 	"  kind TEXT, note TEXT);"
@@ -288,7 +288,7 @@ static const char *const merge_sql[] = {
 	"INSERT INTO tu SELECT id + :tuoff, path, key, state, seconds, retried, reason,"
 	" stderr_tail, nfindings, findings_jsonl, findings_text, findings_sarif, includes"
 	" FROM shard.tu",
-	"INSERT INTO function SELECT id + :foff, tu + :tuoff, name, file, line, static"
+	"INSERT INTO function SELECT id + :foff, tu + :tuoff, name, file, line, static, init"
 	" FROM shard.function",
 	"INSERT INTO entry SELECT function + :foff, kind, note FROM shard.entry",
 	"INSERT INTO sleep SELECT function + :foff, site_function, op, why, file, line, depth"

@@ -62,8 +62,8 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 	size_t i, j;
 	int bad = 0;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO function(tu, name, file, line, static)"
-			       " VALUES(?1, ?2, ?3, ?4, ?5)", -1, &fn, NULL) ||
+	if (sqlite3_prepare_v2(db, "INSERT INTO function(tu, name, file, line, static, init)"
+			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1, &fn, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO entry VALUES(?1, ?2, ?3)", -1, &en, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO sleep VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &sl,
 			       NULL) ||
@@ -83,6 +83,7 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 		sqlite3_bind_text(fn, 3, str(f, "file"), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(fn, 4, num(f, "line"));
 		sqlite3_bind_int(fn, 5, json_is_true(json_object_get(f, "static")));
+		sqlite3_bind_int(fn, 6, json_is_true(json_object_get(f, "init")));
 		bad |= run(fn);
 		id = sqlite3_last_insert_rowid(db);
 		json_array_foreach(json_object_get(f, "entry"), j, x) {

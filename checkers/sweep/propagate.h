@@ -71,6 +71,7 @@ struct xfn {
 	char *name, *file, *tu_path;
 	long line;
 	int is_static;
+	int is_init;		/* __init: boot code, whose atomic sections may sleep */
 	struct xsite *sites;
 	size_t nsites;
 	struct xcall *calls;

@@ -102,7 +102,7 @@ static void own_steps(json_t *context, const struct xfree *use)
 static void reached(struct bh_uses *u, const struct xcall *c, struct xfn *to,
 		    const char *bh_file, long bh_line, const char *bh_note, const char *fn)
 {
-	size_t k, i;
+	size_t k;
 
 	for (k = 0; k < to->nfrees + to->nfreach; k++) {
 		const struct xfreach *r = k < to->nfrees ? NULL : &to->freach[k - to->nfrees];

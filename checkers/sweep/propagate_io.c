@@ -47,7 +47,8 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 	sqlite3_stmt *st;
 	size_t i, j;
 
-	if (sqlite3_prepare_v2(db, "SELECT f.id, f.tu, f.name, f.file, f.line, f.static, t.path"
+	if (sqlite3_prepare_v2(db, "SELECT f.id, f.tu, f.name, f.file, f.line, f.static, t.path,"
+			       " f.init"
 			       " FROM function f JOIN tu t ON t.id = f.tu JOIN scope s ON s.path = t.path"
 			       " WHERE t.state = 'ok' ORDER BY f.id", -1, &st, NULL))
 		goto sqlerr;
@@ -64,6 +65,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 		f->line = sqlite3_column_int(st, 4);
 		f->is_static = sqlite3_column_int(st, 5);
 		f->tu_path = col(st, 6);
+		f->is_init = sqlite3_column_int(st, 7);
 	}
 	sqlite3_finalize(st);
 

@@ -19,6 +19,12 @@ void xtu_take_lock(void)
 	spin_unlock(&xtu_lock);
 }
 
+/* Called only by boot code with irqs off (xtu_sections.c xtu_boot()): silent. */
+void xtu_boot_alloc(void)
+{
+	xtu_elem = kzalloc(16, GFP_KERNEL);
+}
+
 void xtu_no_sleep(void)
 {
 	WRITE_ONCE(xtu_elem, NULL);

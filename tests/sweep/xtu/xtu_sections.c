@@ -4,6 +4,7 @@
  * other files of this directory. The expectations are on the sleeping calls,
  * in the files where they are: "expect: RULE (cross-TU)".
  */
+#include <linux/init.h>
 #include <linux/interrupt.h>
 #include <linux/spinlock.h>
 
@@ -13,6 +14,7 @@ void xtu_alloc_elem(void);
 void xtu_take_lock(void);
 void xtu_no_sleep(void);
 void xtu_middle(void);
+void xtu_boot_alloc(void);
 irqreturn_t xtu_hard_handler(int irq, void *dev);
 irqreturn_t xtu_threaded_handler(int irq, void *dev);
 
@@ -46,6 +48,14 @@ void xtu_quiet(void)
 	xtu_no_sleep();
 	raw_spin_unlock(&xtu_raw_lock);
 	xtu_alloc_elem();
+}
+
+/* Boot code (start_kernel's irqs-off stretch): nothing else runs yet, it may sleep. */
+void __init xtu_boot(void)
+{
+	local_irq_disable();
+	xtu_boot_alloc();
+	local_irq_enable();
 }
 
 /* A hard-irq handler defined elsewhere; a threaded one is preemptible on RT. */
