@@ -147,7 +147,66 @@ char *db_tu_output(sqlite3 *db, const char *rel, enum tu_output kind)
  * file table while its mtime and size are those recorded, else read again.
  * "" when it cannot be read (the key then never matches).
  */
+/*
+ * This run's hash of each file, by path: a TU reads ~600 headers and most of
+ * them are every TU's, so each is looked up (stat, file table) once per run.
+ */
+struct memo_slot {
+	char *path;
+	char hash[17];
+};
+static struct memo_slot *memo;
+static size_t memo_cap, memo_n;
+
+static struct memo_slot *memo_find(const char *path)
+{
+	size_t i;
+
+	if ((memo_n + 1) * 2 > memo_cap) {
+		struct memo_slot *old = memo;
+		size_t old_cap = memo_cap;
+
+		memo_cap = memo_cap ? memo_cap * 2 : 4096;
+		memo = calloc(memo_cap, sizeof(*memo));
+		if (!memo) {
+			fputs("rtcheck: error: out of memory\n", stderr);
+			exit(EXIT_INTERNAL);
+		}
+		for (i = 0; i < old_cap; i++) {
+			struct memo_slot *to;
+
+			if (!old[i].path)
+				continue;
+			for (to = &memo[fnv1a(FNV_OFFSET, old[i].path, strlen(old[i].path)) &
+					(memo_cap - 1)];
+			     to->path; to = to + 1 == memo + memo_cap ? memo : to + 1)
+				;
+			*to = old[i];
+		}
+		free(old);
+	}
+	for (i = fnv1a(FNV_OFFSET, path, strlen(path)) & (memo_cap - 1); memo[i].path;
+	     i = (i + 1) & (memo_cap - 1))
+		if (!strcmp(memo[i].path, path))
+			return &memo[i];
+	return &memo[i];	/* the empty slot where it goes */
+}
+
+static void file_hash_uncached(struct sweep *sw, const char *path, char out[17]);
+
 static void file_hash(struct sweep *sw, const char *path, char out[17])
+{
+	struct memo_slot *m = memo_find(path);
+
+	if (!m->path) {
+		file_hash_uncached(sw, path, m->hash);
+		m->path = xstrdup(path);
+		memo_n++;
+	}
+	memcpy(out, m->hash, 17);
+}
+
+static void file_hash_uncached(struct sweep *sw, const char *path, char out[17])
 {
 	char abs[PATH_MAX * 2];
 	struct stat st;
