@@ -103,10 +103,10 @@ static int by_place(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* One round over every call made outside truly atomic context. */
-static int round_once(struct xtu_graph *g)
+int xtu_each_call(struct xtu_graph *g, int (*pass)(const struct xcall *c),
+		  int (*visit)(struct xfn *f, const struct xcall *c, struct xfn *m))
 {
-	size_t i, j, k, t, nt;
+	size_t i, j, t, nt;
 	int changed = 0;
 
 	for (i = 0; i < g->nfns; i++) {
@@ -116,23 +116,39 @@ static int round_once(struct xtu_graph *g)
 			const struct xcall *c = &f->calls[j];
 			struct xfn *to[XTU_MAX_DEFS];
 
-			if (c->atomic)
+			if (!pass(c))
 				continue;
 			nt = xtu_targets(g, f->tu, c->callee, c->local, to);
-			for (t = 0; t < nt; t++) {
-				struct xfn *m = to[t];
-
-				if (m == f)
-					continue;
-				/* A local callee's own sites are in f's already. */
-				for (k = 0; !c->local && k < m->nsites; k++)
-					changed |= add_reach(f, c, &m->sites[k], NULL);
-				for (k = 0; k < m->nreach; k++)
-					changed |= add_reach(f, c, m->reach[k].site, &m->reach[k].path);
-			}
+			for (t = 0; t < nt; t++)
+				if (to[t] != f)
+					changed |= visit(f, c, to[t]);
 		}
 	}
 	return changed;
+}
+
+static int outside_atomic(const struct xcall *c)
+{
+	return !c->atomic;
+}
+
+/* What may sleep below m may sleep below f. */
+static int learn_sleeps(struct xfn *f, const struct xcall *c, struct xfn *m)
+{
+	size_t k;
+	int changed = 0;
+
+	/* A local callee's own sites are in f's already. */
+	for (k = 0; !c->local && k < m->nsites; k++)
+		changed |= add_reach(f, c, &m->sites[k], NULL);
+	for (k = 0; k < m->nreach; k++)
+		changed |= add_reach(f, c, m->reach[k].site, &m->reach[k].path);
+	return changed;
+}
+
+static int round_once(struct xtu_graph *g)
+{
+	return xtu_each_call(g, outside_atomic, learn_sleeps);
 }
 
 int xtu_wants(const struct xtu_graph *g, const char *rule)

@@ -127,6 +127,10 @@ struct xfinding {
 	const char *key;	/* with file and line, what makes it one: the op, the object */
 };
 
+/* visit(f, c, m) for every call c of every function f (in path order) that pass()
+ * lets through, and each definition m (not f) it may reach; ORs what visit returns. */
+int xtu_each_call(struct xtu_graph *g, int (*pass)(const struct xcall *c),
+		  int (*visit)(struct xfn *f, const struct xcall *c, struct xfn *m));
 /* The path "call c, then r" in out; 0 when it would be too deep. */
 int xtu_path_extend(struct xpath *out, const struct xcall *c, const struct xpath *r);
 /* The chain steps of a path that ends in function last. */

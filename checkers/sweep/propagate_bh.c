@@ -29,32 +29,28 @@ static int add_freach(struct xfn *f, const struct xcall *c, const struct xfree *
 	return 1;
 }
 
-int xtu_bh_round(struct xtu_graph *g)
+/* Only calls that leave it to f's callers: no lock, no atomic context, BH not off. */
+static int unserialised(const struct xcall *c)
 {
-	size_t i, j, k, t, nt;
+	return !c->serialised && !c->bh_file && !c->atomic;
+}
+
+/* The unserialised per-CPU uses below m are below f. */
+static int learn_uses(struct xfn *f, const struct xcall *c, struct xfn *m)
+{
+	size_t k;
 	int changed = 0;
 
-	for (i = 0; i < g->nfns; i++) {
-		struct xfn *f = g->order[i];
-
-		for (j = 0; j < f->ncalls; j++) {
-			const struct xcall *c = &f->calls[j];
-			struct xfn *to[XTU_MAX_DEFS];
-
-			if (c->serialised || c->bh_file || c->atomic)
-				continue;	/* only calls that leave it to f's callers */
-			nt = xtu_targets(g, f->tu, c->callee, c->local, to);
-			for (t = 0; t < nt; t++) {
-				if (to[t] == f)
-					continue;
-				for (k = 0; !c->local && k < to[t]->nfrees; k++)
-					changed |= add_freach(f, c, &to[t]->frees[k], NULL);
-				for (k = 0; k < to[t]->nfreach; k++)
-					changed |= add_freach(f, c, to[t]->freach[k].use, &to[t]->freach[k].path);
-			}
-		}
-	}
+	for (k = 0; !c->local && k < m->nfrees; k++)
+		changed |= add_freach(f, c, &m->frees[k], NULL);
+	for (k = 0; k < m->nfreach; k++)
+		changed |= add_freach(f, c, m->freach[k].use, &m->freach[k].path);
 	return changed;
+}
+
+int xtu_bh_round(struct xtu_graph *g)
+{
+	return xtu_each_call(g, unserialised, learn_uses);
 }
 
 /* A BH-only use: the chain from the BH context down to it. */
