@@ -27,7 +27,6 @@ static char *snippet(struct sources *src, const char *file, unsigned int line)
 	const char *p = source_line(src, file, line);
 	char *out = malloc(p ? 3 * strlen(p) + 1 : 1), *w = out;
 	int blank = 0;
-	size_t k;
 
 	if (!out)
 		return NULL;
@@ -40,16 +39,7 @@ static char *snippet(struct sources *src, const char *file, unsigned int line)
 		if (blank)
 			*w++ = ' ';
 		blank = 0;
-		k = utf8_seq((const unsigned char *)p);
-		if (k) {
-			memcpy(w, p, k);
-			w += k;
-			p += k;
-		} else {
-			memcpy(w, "\xef\xbf\xbd", 3);
-			w += 3;
-			p++;
-		}
+		utf8_copy_one(&w, &p);
 	}
 	*w = '\0';
 	return out;

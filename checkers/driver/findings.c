@@ -316,6 +316,21 @@ static void emit_text(FILE *out, const struct findings *fs)
 
 /* --- JSON values (jansson); out of memory is fatal ---------------------- */
 
+void utf8_copy_one(char **w, const char **s)
+{
+	size_t k = utf8_seq((const unsigned char *)*s);
+
+	if (k) {
+		memcpy(*w, *s, k);
+		*w += k;
+		*s += k;
+	} else {
+		memcpy(*w, "\xef\xbf\xbd", 3);
+		*w += 3;
+		(*s)++;
+	}
+}
+
 size_t utf8_seq(const unsigned char *s)
 {
 	unsigned int cp, n, i;
@@ -346,7 +361,6 @@ static json_t *jstr(const char *s)
 {
 	json_t *j;
 	char *fixed, *w;
-	size_t k;
 
 	if (!s)
 		s = "";
@@ -355,16 +369,7 @@ static json_t *jstr(const char *s)
 		return j;
 	fixed = w = xrealloc(NULL, 3 * strlen(s) + 1);
 	while (*s) {
-		k = utf8_seq((const unsigned char *)s);
-		if (k) {
-			memcpy(w, s, k);
-			w += k;
-			s += k;
-		} else {
-			memcpy(w, "\xef\xbf\xbd", 3);
-			w += 3;
-			s++;
-		}
+		utf8_copy_one(&w, &s);
 	}
 	*w = '\0';
 	j = json_string(fixed);

@@ -85,5 +85,7 @@ void sources_free(struct sources *src);
 
 /* The length of the UTF-8 sequence at s that jansson accepts, 0 if none. */
 size_t utf8_seq(const unsigned char *s);
+/* Copies the UTF-8 sequence at *s to *w (U+FFFD for a byte that is none), advancing both. */
+void utf8_copy_one(char **w, const char **s);
 
 #endif
