@@ -4,6 +4,7 @@
 #include "clang/AST/Expr.h"
 #include "clang/Basic/Builtins.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include <algorithm>
 
 using namespace clang;
 
@@ -189,8 +190,14 @@ void join(ContextState &Into, const ContextState &From) {
         }))
       H.Must = false;
   }
+  // A second copy of an entry Into holds already is the same call site taken
+  // again round a loop whose release is conditional ("if (c) migrate_disable();
+  // ... if (c) migrate_enable();"): one "may" copy says it, and keeping every
+  // copy would grow the state each time round and never reach the fixpoint.
   for (size_t I = 0; I < From.Held.size(); ++I)
-    if (!Used[I]) {
+    if (!Used[I] && std::none_of(Into.Held.begin(), Into.Held.end(), [&](const HeldContext &H) {
+          return H.sameEntry(From.Held[I]);
+        })) {
       Into.Held.push_back(From.Held[I]);
       Into.Held.back().Must = false;
     }
