@@ -33,13 +33,69 @@ static void tu_path(const struct sweep *sw, const struct tu *tu, const char *ext
 	snprintf(buf, len, "%s/tu/%s%s", sw->out, tu->name, ext);
 }
 
+/*
+ * The TU's compiler arguments for "rtcheck-clang ... -- ARGS", run in the
+ * command's directory: without the compiler and with the source file last.
+ * (With -p OUT every checker would parse the whole tree's 8 MB
+ * compile_commands.json: 50 ms a TU.) Freed by the caller, argv and words.
+ */
+static char **compiler_args(const struct tu *tu, size_t *n)
+{
+	size_t cap = 64, i, last_c = (size_t)-1, len = tu->command ? strlen(tu->command) + 1 : 0;
+	char **words = xmalloc(cap * sizeof(*words));
+	const char *s = tu->command;
+	char *buf = len ? xmalloc(len) : NULL;
+
+	*n = 0;
+	for (i = 0;; i++) {
+		const char *w;
+
+		if (tu->command) {
+			if (!shell_word(&s, buf, len))
+				break;
+			w = buf;
+		} else if (i < tu->nargs) {
+			w = tu->args[i];
+		} else {
+			break;
+		}
+		if (*n + 2 > cap)
+			words = realloc(words, (cap *= 2) * sizeof(*words));
+		if (!words) {
+			fputs("rtcheck: error: out of memory\n", stderr);
+			exit(EXIT_INTERNAL);
+		}
+		words[(*n)++] = xstrdup(w);
+	}
+	free(buf);
+	/* The source: the last .c word that is no option's value. */
+	for (i = 1; i < *n; i++) {
+		size_t l = strlen(words[i]);
+
+		if (words[i][0] != '-' && l > 2 && !strcmp(words[i] + l - 2, ".c") &&
+		    strcmp(words[i - 1], "-o") && strcmp(words[i - 1], "-include") &&
+		    strcmp(words[i - 1], "-MF"))
+			last_c = i;
+	}
+	if (*n)
+		free(words[0]);	/* the compiler: rtcheck-clang is clang-16 */
+	for (i = 1; i < *n; i++)
+		if (i == last_c)
+			free(words[i]);
+		else
+			words[i - 1 - (last_c < i)] = words[i];
+	*n = *n ? *n - 1 - (last_c != (size_t)-1) : 0;
+	words[(*n)++] = xstrdup(tu->file);
+	return words;
+}
+
 static pid_t spawn(const struct sweep *sw, struct tu *tu, const sigset_t *mask)
 {
 	char output[PATH_MAX + 32], also[PATH_MAX + 32], root[PATH_MAX + 8], rules[512];
 	char sarif[PATH_MAX + 32];	/* for OUT/rtcheck.sarif (sarif.c) */
 	char txt[PATH_MAX], jsonl[PATH_MAX], errf[PATH_MAX], facts[PATH_MAX], factsarg[PATH_MAX + 16];
-	char *argv[16];
-	int argc = 0;
+	size_t nwords, i, argc = 0;
+	char **words = compiler_args(tu, &nwords), **argv = xmalloc((nwords + 16) * sizeof(*argv));
 	pid_t pid;
 
 	tu_path(sw, tu, ".txt", txt, sizeof(txt));
@@ -67,9 +123,9 @@ static pid_t spawn(const struct sweep *sw, struct tu *tu, const sigset_t *mask)
 		snprintf(rules, sizeof(rules), "--rules=%s", sw->rules);
 		argv[argc++] = rules;
 	}
-	argv[argc++] = "-p";
-	argv[argc++] = (char *)sw->out;
-	argv[argc++] = tu->file;
+	argv[argc++] = "--";
+	for (i = 0; i < nwords; i++)
+		argv[argc++] = words[i];
 	argv[argc] = NULL;
 
 	pid = fork();
@@ -93,12 +149,20 @@ static pid_t spawn(const struct sweep *sw, struct tu *tu, const sigset_t *mask)
 		}
 		signal(SIGCHLD, SIG_DFL);
 		sigprocmask(SIG_SETMASK, mask, NULL);
+		if (chdir(tu->directory)) {
+			fprintf(stderr, "rtcheck: error: %s: %s\n", tu->directory, strerror(errno));
+			_exit(127);
+		}
 		execv(argv[0], argv);
 		fprintf(stderr, "rtcheck: error: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	if (pid > 0)
 		setpgid(pid, pid);	/* also here: no race with killpg() */
+	for (i = 0; i < nwords; i++)
+		free(words[i]);
+	free(words);
+	free(argv);
 	return pid;
 }
 

@@ -106,5 +106,7 @@ void *xmalloc(size_t n);
 int mkdir_p(const char *dir);
 /* The whole file (NUL-terminated, *len without it), or NULL with errno. */
 char *read_file(const char *path, size_t *len);
+/* The next word of a shell command line at *sp, unquoted into buf, or NULL. */
+char *shell_word(const char **sp, char *buf, size_t len);
 
 #endif

@@ -218,44 +218,6 @@ static int split_segments(char *line, char **seg, int max)
 	return n;
 }
 
-/*
- * The next shell word of *sp, unquoted, into buf (truncated to len); NULL at
- * the end of the line.
- */
-static char *next_word(const char **sp, char *buf, size_t len)
-{
-	const char *s = *sp;
-	char quote = 0;
-	size_t n = 0;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (!*s)
-		return NULL;
-	for (; *s && (quote || (*s != ' ' && *s != '\t')); s++) {
-		char c = *s;
-
-		if (quote) {
-			if (c == quote) {
-				quote = 0;
-				continue;
-			}
-			if (quote == '"' && c == '\\' && s[1])
-				c = *++s;
-		} else if (c == '\'' || c == '"') {
-			quote = c;
-			continue;
-		} else if (c == '\\' && s[1]) {
-			c = *++s;
-		}
-		if (n + 1 < len)
-			buf[n++] = c;
-	}
-	buf[n] = '\0';
-	*sp = s;
-	return buf;
-}
-
 /* clang, clang-16, gcc, gcc-12, x86_64-linux-gnu-gcc-12, /usr/bin/cc ... */
 static int is_compiler(const char *word)
 {
@@ -299,10 +261,10 @@ static int take_line(const struct sweep *sw, struct tu_list *list, char *line)
 		while (*cmd == ' ' || *cmd == '\t')
 			cmd++;
 		s = cmd;
-		if (!next_word(&s, word, sizeof(word)) || !is_compiler(word))
+		if (!shell_word(&s, word, sizeof(word)) || !is_compiler(word))
 			continue;
 		last_c[0] = '\0';
-		while (next_word(&s, word, sizeof(word))) {
+		while (shell_word(&s, word, sizeof(word))) {
 			if (!strcmp(word, "-c"))
 				has_c = 1;
 			else if (prev_o)

@@ -90,3 +90,41 @@ char *read_file(const char *path, size_t *len)
 		*len = n;
 	return buf;
 }
+
+/*
+ * The next shell word of *sp, unquoted, into buf (truncated to len); NULL at
+ * the end of the line.
+ */
+char *shell_word(const char **sp, char *buf, size_t len)
+{
+	const char *s = *sp;
+	char quote = 0;
+	size_t n = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return NULL;
+	for (; *s && (quote || (*s != ' ' && *s != '\t')); s++) {
+		char c = *s;
+
+		if (quote) {
+			if (c == quote) {
+				quote = 0;
+				continue;
+			}
+			if (quote == '"' && c == '\\' && s[1])
+				c = *++s;
+		} else if (c == '\'' || c == '"') {
+			quote = c;
+			continue;
+		} else if (c == '\\' && s[1]) {
+			c = *++s;
+		}
+		if (n + 1 < len)
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	*sp = s;
+	return buf;
+}
