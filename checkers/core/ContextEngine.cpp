@@ -423,6 +423,8 @@ constexpr size_t MaxChainDepth = 3;
 
 std::vector<SleepSite> sleepSites(const TuFacts &TU, const FunctionFacts &F) {
   std::vector<SleepSite> Out;
+  if (dyingContextOf(TU, F))
+    return Out; // panic(): what sleeps below does not reach its callers
   for (size_t I = 0; I < F.calls().size() && Out.size() < MaxSleepSites; ++I) {
     const SpelledCall &C = F.calls()[I];
     if (F.StateBefore[I].ownTrulyAtomic())
@@ -458,6 +460,11 @@ bool sameSites(const std::vector<SleepSite> &A, const std::vector<SleepSite> &B)
 }
 
 } // namespace
+
+const char *dyingContextOf(const TuFacts &TU, const FunctionFacts &F) {
+  SourceLocation Where = TU.SM.getExpansionLoc(F.Decl->getLocation());
+  return dyingContext(F.Name, TU.SM.getFilename(Where));
+}
 
 void runContextEngine(TuFacts &TU) {
   // 1. What each function returns holding: lock wrappers, to a fixpoint.

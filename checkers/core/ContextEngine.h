@@ -25,6 +25,11 @@ struct SleepOp {
 };
 std::optional<SleepOp> sleepOp(const SpelledCall &C);
 
+/// What the system is doing when F runs, if F is one of the dying contexts
+/// (a panic, an oops ...: include/rtcheck/dying_contexts.def): what sleeps
+/// below F is not reported, neither in F nor through it.
+const char *dyingContextOf(const TuFacts &TU, const FunctionFacts &F);
+
 /// Argument Index of the invocation written at Site ("spin_lock(&l)" -> "&l"),
 /// as text; guard(class)(lock) and scoped_guard(class, lock) give the lock.
 std::string spelledArgument(const clang::SourceManager &SM, clang::SourceLocation Site,

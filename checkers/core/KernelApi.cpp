@@ -20,4 +20,25 @@ const ApiEntry *lookupApi(llvm::StringRef Name) {
   return It == Index.end() ? nullptr : It->second;
 }
 
+namespace {
+struct DyingEntry {
+  llvm::StringRef File, Function;
+  const char *What;
+};
+const DyingEntry Dying[] = {
+#define RTCHECK_DYING(File, Function, What) {File, Function, What},
+#include "rtcheck/dying_contexts.def"
+#undef RTCHECK_DYING
+};
+} // namespace
+
+const char *dyingContext(llvm::StringRef Function, llvm::StringRef File) {
+  for (const DyingEntry &E : Dying)
+    if (E.Function == Function &&
+        (E.File.empty() || File == E.File ||
+         (File.endswith(E.File) && File.drop_back(E.File.size()).endswith("/"))))
+      return E.What;
+  return nullptr;
+}
+
 } // namespace rtcheck

@@ -41,5 +41,10 @@ inline bool hasEffect(llvm::StringRef Name, ApiEffect E) {
   return A && A->Effect == E;
 }
 
+/// What the system is doing when Function, defined in File (any path ending
+/// in the table's), runs: "a panic" (include/rtcheck/dying_contexts.def), or
+/// null for an ordinary function.
+const char *dyingContext(llvm::StringRef Function, llvm::StringRef File);
+
 } // namespace rtcheck
 #endif

@@ -40,8 +40,11 @@ class AtomicSleep : public Rule {
 public:
   void check(const TuFacts &TU, FindingSink &Out) override {
     llvm::DenseSet<unsigned> Reported; // one finding per sleeping call
-    for (const FunctionFacts &F : TU.Functions)
-      for (size_t I = 0; F.InMainFile && I < F.calls().size(); ++I) {
+    for (const FunctionFacts &F : TU.Functions) {
+      // panic(), an oops ...: the system is going down (dying_contexts.def).
+      if (!F.InMainFile || dyingContextOf(TU, F))
+        continue;
+      for (size_t I = 0; I < F.calls().size(); ++I) {
         const HeldContext *Atomic = F.StateBefore[I].trulyAtomic();
         if (!Atomic)
           continue;
@@ -65,6 +68,7 @@ public:
             report(TU, Out, F, S.Loc, S.Function, S.Op, S.Why, *Atomic, Full);
           }
       }
+    }
   }
 
 private:

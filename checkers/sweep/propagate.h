@@ -72,6 +72,8 @@ struct xfn {
 	long line;
 	int is_static;
 	int is_init;		/* __init: boot code, whose atomic sections may sleep */
+	int is_dying;		/* panic(), an oops ... (dying_contexts.def): neither its atomic
+				 * sections nor what sleeps below it are reported */
 	struct xsite *sites;
 	size_t nsites;
 	struct xcall *calls;

@@ -37,6 +37,30 @@ static int by_id(const void *key, const void *elem)
 	return (k > id) - (k < id);
 }
 
+/* include/rtcheck/dying_contexts.def: is function name, defined in file, one? */
+static int dying(const char *name, const char *file)
+{
+	static const struct {
+		const char *file, *function;
+	} table[] = {
+#define RTCHECK_DYING(File, Function, What) { File, Function },
+#include "rtcheck/dying_contexts.def"
+#undef RTCHECK_DYING
+	};
+	size_t i, n = strlen(file);
+
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		size_t m = strlen(table[i].file);
+
+		if (strcmp(table[i].function, name))
+			continue;
+		if (!m || (n >= m && !strcmp(file + n - m, table[i].file) &&
+			   (n == m || file[n - m - 1] == '/')))
+			return 1;
+	}
+	return 0;
+}
+
 static struct xfn *fn_by_id(struct xtu_graph *g, long long id)
 {
 	return bsearch(&id, g->fns, g->nfns, sizeof(*g->fns), by_id);
@@ -66,6 +90,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 		f->is_static = sqlite3_column_int(st, 5);
 		f->tu_path = col(st, 6);
 		f->is_init = sqlite3_column_int(st, 7);
+		f->is_dying = f->name && dying(f->name, f->file ? f->file : "");
 	}
 	sqlite3_finalize(st);
 

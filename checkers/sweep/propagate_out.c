@@ -193,7 +193,8 @@ int xtu_store(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 			 " op TEXT, json TEXT, text TEXT);", NULL, NULL, NULL) != SQLITE_OK)
 		goto sqlerr;
 	for (i = 0; xtu_wants(g, "rt-atomic-sleep") && i < g->nfns; i++)
-		for (j = 0; !g->order[i]->is_init && j < g->order[i]->ncalls; j++)
+		for (j = 0; !g->order[i]->is_init && !g->order[i]->is_dying &&
+			    j < g->order[i]->ncalls; j++)
 			if (g->order[i]->calls[j].atomic)
 				bad |= atomic_call(db, g, &g->order[i]->calls[j]);
 	for (i = 0; xtu_wants(g, "rt-atomic-sleep") && i < g->nregs; i++)

@@ -6,6 +6,8 @@
  */
 #include <linux/init.h>
 #include <linux/interrupt.h>
+#include <linux/panic.h>
+#include <linux/reboot.h>
 #include <linux/spinlock.h>
 
 static DEFINE_RAW_SPINLOCK(xtu_raw_lock);
@@ -17,6 +19,7 @@ void xtu_middle(void);
 void xtu_boot_alloc(void);
 irqreturn_t xtu_hard_handler(int irq, void *dev);
 irqreturn_t xtu_threaded_handler(int irq, void *dev);
+void xtu_restart_cleanup(void);
 
 /* One hop: the allocation is in xtu_helpers.c. */
 void xtu_under_raw_lock(void)
@@ -64,4 +67,22 @@ int xtu_setup(void)
 	int ret = request_irq(1, xtu_hard_handler, IRQF_NO_THREAD, "xtu-hard", NULL);
 
 	return ret ?: request_irq(2, xtu_threaded_handler, 0, "xtu-threaded", NULL);
+}
+
+/*
+ * The system is going down (include/rtcheck/dying_contexts.def): an emergency
+ * restart's irqs-off stretch may sleep in another TU, and nmi_panic() (in
+ * xtu_middle.c) passes nothing up to the raw-locked section that calls it.
+ */
+void emergency_restart(void)
+{
+	local_irq_disable();
+	xtu_restart_cleanup();
+}
+
+void xtu_calls_panic(void)
+{
+	raw_spin_lock(&xtu_raw_lock);
+	nmi_panic(NULL, "xtu");
+	raw_spin_unlock(&xtu_raw_lock);
 }
