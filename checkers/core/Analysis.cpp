@@ -29,7 +29,9 @@ TuFacts::TuFacts(ASTContext &Ctx, const RtDeadRegions &Dead)
     : Ctx(Ctx), SM(Ctx.getSourceManager()) {
   auto Add = [&](const FunctionDecl *FD, bool InMainFile) {
     Index[FD->getCanonicalDecl()] = Functions.size();
-    Functions.push_back({FD, functionName(FD), InMainFile, buildRtCfg(FD, Ctx, Dead, InMainFile), {}, {}, {}, {}, {}, {}});
+    // Header inlines too get their per-CPU accesses: dev_xmit_recursion_inc()
+    // updates softnet_data for whichever caller runs it (rt-percpu-bh).
+    Functions.push_back({FD, functionName(FD), InMainFile, buildRtCfg(FD, Ctx, Dead, true), {}, {}, {}, {}, {}, {}});
   };
   // The file's own functions. BPF_CALL_x() and friends define functions
   // through macros: what counts is where the definition was expanded.
@@ -42,7 +44,8 @@ TuFacts::TuFacts(ASTContext &Ctx, const RtDeadRegions &Dead)
       Add(FD, true);
   }
   // Header inlines they call (task_rq_unlock(), spin_lock_irqsave() wrappers
-  // of a subsystem): only for what they do to the context, never reported.
+  // of a subsystem): for what they do to the context and the per-CPU data
+  // their callers reach, never reported in their own right.
   constexpr unsigned SupportDepth = 2;
   size_t Begin = 0;
   for (unsigned Depth = 0; Depth < SupportDepth; ++Depth) {

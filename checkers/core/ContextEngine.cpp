@@ -482,12 +482,13 @@ void runContextEngine(TuFacts &TU) {
       break;
   }
   // 2. The context of every call, from the function's entry contexts.
+  // Header inlines run from their own entry, holding nothing: what a point of
+  // theirs is serialised by is their callers' context (PerCpuFreePoints).
   findEntryContexts(TU);
   for (FunctionFacts &F : TU.Functions) {
-    if (!F.InMainFile)
-      continue;
     ContextState Entry;
-    Entry.Held = F.EntryContexts;
+    if (F.InMainFile)
+      Entry.Held = F.EntryContexts;
     FunctionDataflow(TU, F).run(Entry, true);
   }
   // 3. What may sleep below each function, to a fixpoint (bounded depth).

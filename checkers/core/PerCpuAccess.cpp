@@ -16,9 +16,27 @@ bool isPerCpuVariable(const VarDecl *VD) {
 }
 
 // "&napi_alloc_cache.page" -> "napi_alloc_cache"; "pool->cache" -> "->cache".
+// "(const void __percpu *)(const uintptr_t)ptr" -> "ptr": the leading
+// parenthesised groups that are casts (no operator inside, something after).
+static StringRef withoutCasts(StringRef T) {
+  for (T = T.trim(); T.startswith("(");) {
+    size_t Depth = 0, End = 0;
+    for (size_t I = 0; I < T.size() && !End; ++I)
+      if (T[I] == '(')
+        ++Depth;
+      else if (T[I] == ')' && --Depth == 0)
+        End = I;
+    StringRef Group = T.slice(1, End), Rest = T.substr(End + 1).trim();
+    if (!End || Rest.empty() || Group.find_first_of("&.-+[(") != StringRef::npos)
+      break;
+    T = Rest;
+  }
+  return T;
+}
+
 std::string perCpuObjectOf(StringRef Spelled) {
   std::string S;
-  for (char C : Spelled)
+  for (char C : withoutCasts(Spelled))
     if (!isspace((unsigned char)C) && C != '(' && C != ')')
       S += C;
   StringRef T(S);
@@ -103,7 +121,7 @@ public:
                   (A->Effect == ApiEffect::PERCPU_CPU_PTR ? ", " + spelledArgument(SM, Site, 1) : "") +
                   ")";
     Acc.Root = S;
-    Acc.Var = writtenPerCpuVar(S);
+    Acc.Var = writtenPerCpuVar(S, Site);
     if (Acc.Var) {
       Acc.Object = Acc.Var->getName().str();
       const auto *RT = Acc.Var->getType()->getAs<RecordType>();
@@ -284,21 +302,23 @@ private:
   }
 
   // The DEFINE_PER_CPU variable the programmer wrote in the accessor's
-  // argument (not this_cpu_off of the accessor's own body).
-  const VarDecl *writtenPerCpuVar(const Stmt *S) const {
+  // argument, in the file of the accessor at Site (not this_cpu_off of the
+  // accessor's own body; a header inline's softnet_data is the header's).
+  const VarDecl *writtenPerCpuVar(const Stmt *S, SourceLocation Site) const {
     struct Finder : RecursiveASTVisitor<Finder> {
       const SourceManager &SM;
+      FileID In;
       const VarDecl *Found = nullptr;
-      Finder(const SourceManager &SM) : SM(SM) {}
+      Finder(const SourceManager &SM, FileID In) : SM(SM), In(In) {}
       bool VisitDeclRefExpr(DeclRefExpr *R) {
         const auto *VD = dyn_cast<VarDecl>(R->getDecl());
-        if (VD && isPerCpuVariable(VD) && SM.isWrittenInMainFile(SM.getSpellingLoc(R->getLocation()))) {
+        if (VD && isPerCpuVariable(VD) && SM.getFileID(SM.getSpellingLoc(R->getLocation())) == In) {
           Found = VD;
           return false;
         }
         return true;
       }
-    } F(SM);
+    } F(SM, SM.getFileID(SM.getFileLoc(Site)));
     F.TraverseStmt(const_cast<Stmt *>(S));
     return F.Found;
   }

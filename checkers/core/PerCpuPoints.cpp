@@ -25,6 +25,16 @@ std::vector<PerCpuPoint> pointsOf(const TuFacts &TU, const FunctionFacts &F,
   std::vector<PerCpuPoint> Points;
   for (size_t I = 0; I < F.accesses().size(); ++I) {
     const PerCpuAccess &A = F.accesses()[I];
+    // this_cpu_ptr(p) of a parameter handed on whole (the BPF helper
+    // bpf_this_cpu_ptr() returns it): which data it is, and how it is used,
+    // only the caller knows.
+    bool HandedOn = llvm::all_of(A.Uses, [](const PerCpuUse &U) {
+      return U.Kind == PerCpuUseKind::Whole && U.Member.empty();
+    });
+    if (A.Kind == PerCpuAccessKind::Pointer && HandedOn &&
+        llvm::any_of(F.Decl->parameters(),
+                     [&](const ParmVarDecl *P) { return P->getName() == A.Object; }))
+      continue;
     bool ThroughPointer = A.Kind == PerCpuAccessKind::Pointer || A.Kind == PerCpuAccessKind::Read;
     if (!ThroughPointer || !A.Local || A.Uses.empty()) {
       Points.push_back({&F, &A, A.Site, A.Site, A.Object, A.SharedStruct ? A.Field : "",
@@ -53,13 +63,64 @@ std::vector<PerCpuPoint> pointsOf(const TuFacts &TU, const FunctionFacts &F,
 
 } // namespace
 
-llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuPoint>> perCpuPoints(const TuFacts &TU) {
+llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuPoint>>
+perCpuPoints(const TuFacts &TU, bool HeaderInlines) {
   llvm::DenseSet<const VarDecl *> Containers = containers(TU);
   llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuPoint>> Out;
   for (const FunctionFacts &F : TU.Functions)
-    if (F.InMainFile)
+    if (F.InMainFile != HeaderInlines && !F.accesses().empty())
       Out[&F] = pointsOf(TU, F, Containers);
+  // A header inline's own updates and field uses count; a pointer it hands
+  // on (qdisc_bstats_cpu_update() to bstats_update()) is beyond what it says.
+  if (HeaderInlines)
+    for (auto &[F, List] : Out)
+      llvm::erase_if(List, [](const PerCpuPoint &P) {
+        return P.Use == PerCpuUseKind::Whole && (P.Access->Kind == PerCpuAccessKind::Pointer ||
+                                                 P.Access->Kind == PerCpuAccessKind::Read);
+      });
   return Out;
+}
+
+int useWeight(PerCpuUseKind K) {
+  switch (K) {
+  case PerCpuUseKind::Read: return 0;
+  case PerCpuUseKind::Count: return 1;
+  case PerCpuUseKind::Whole: return 2;
+  case PerCpuUseKind::Write:
+  case PerCpuUseKind::Address: return 3;
+  }
+  return 0;
+}
+
+bool pointMattersOnRt(const PerCpuPoint &P, bool ReadBack) {
+  const PerCpuAccess &A = *P.Access;
+  switch (A.Kind) {
+  case PerCpuAccessKind::Pointer:
+    return P.Use != PerCpuUseKind::Read && (P.Use != PerCpuUseKind::Count || ReadBack);
+  case PerCpuAccessKind::Read: // the object a per-CPU slot points to: changed
+    // through it; handing the pointer on (a refcounted route cached per CPU) is not.
+    return P.Use == PerCpuUseKind::Write || P.Use == PerCpuUseKind::Address ||
+           (P.Use == PerCpuUseKind::Count && ReadBack);
+  case PerCpuAccessKind::Update: // __this_cpu_write(flag, 1) is state, not a count
+    return A.ValueUsed || ReadBack || !A.Counter;
+  case PerCpuAccessKind::ValueRead:
+    return false;
+  }
+  return false;
+}
+
+std::string pointPhrase(const PerCpuPoint &P, const std::string &Object) {
+  switch (P.Access->Kind) {
+  case PerCpuAccessKind::Pointer:
+    return "uses this CPU's " + Object + ": " + P.What;
+  case PerCpuAccessKind::Update:
+    return "updates this CPU's " + Object + " non-atomically: " + P.What;
+  case PerCpuAccessKind::Read:
+    return "uses the object this CPU's " + Object + " points to: " + P.What;
+  case PerCpuAccessKind::ValueRead:
+    return "reads this CPU's " + Object + ": " + P.What;
+  }
+  return P.What;
 }
 
 } // namespace rtcheck

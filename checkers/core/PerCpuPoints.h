@@ -23,11 +23,29 @@ struct PerCpuPoint {
   PerCpuUseKind Use = PerCpuUseKind::Whole; ///< through the pointer, how
 };
 
-/// The points of each function of the main file, in access order. A pointer
-/// passed whole to a function of the file is left to that function, and so
-/// is a header struct used as a container of fields (softnet_data) passed
-/// whole to any function.
-llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuPoint>> perCpuPoints(const TuFacts &TU);
+/// The points of each function of the main file (or, with HeaderInlines, of
+/// each header inline the file calls: dev_xmit_recursion_inc()), in access
+/// order. A pointer passed whole to a function of the file is left to that
+/// function, and so is a header struct used as a container of fields
+/// (softnet_data) passed whole to any function.
+llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuPoint>>
+perCpuPoints(const TuFacts &TU, bool HeaderInlines = false);
+
+/// How much a use says about the data, for choosing one use per line: a
+/// read alone the least.
+int useWeight(PerCpuUseKind K);
+
+/// Whether a point reached with only BH disabled breaks on PREEMPT_RT. Blind
+/// updates of a statistics counter (__this_cpu_inc(stats), sd->time_squeeze++,
+/// whose value nothing reads back: ReadBack false) lose at worst a count, and
+/// a field only read (a peek before taking the lock that guards it) breaks
+/// nothing. A pointer to the data used whole, a field written or whose
+/// address is taken, a pointer read from a per-CPU slot, or a counter whose
+/// value is read back (a recursion limit) do.
+bool pointMattersOnRt(const PerCpuPoint &P, bool ReadBack);
+
+/// For chains: "updates this CPU's softnet_data.xmit non-atomically: ...".
+std::string pointPhrase(const PerCpuPoint &P, const std::string &Object);
 
 } // namespace rtcheck
 #endif

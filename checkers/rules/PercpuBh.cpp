@@ -138,8 +138,18 @@ private:
         if (!New)
           llvm::erase_if(It->second, [&](const std::string &K) { return !llvm::is_contained(Keys, K); });
       }
+    // The header inlines' points (dev_xmit_recursion_inc()) are their
+    // callers' to serialise: free points only, and whether a counter's value
+    // is read back (dev_xmit_recursion()).
+    PerCpuPointMap WithInlines = perCpuPoints(TU, /*HeaderInlines=*/true);
+    for (auto &[F, List] : WithInlines)
+      for (const PerCpuPoint &P : List)
+        if (P.Access->Kind == PerCpuAccessKind::ValueRead || P.Use == PerCpuUseKind::Read)
+          ReadObjects.insert(keyOf(P));
+    for (auto &[F, List] : Points)
+      WithInlines[F] = List;
     Locked.emplace(TU);
-    FreePoints = findFreePoints(TU, Points, *Locked, MaxDepth);
+    FreePoints = findFreePoints(TU, WithInlines, *Locked, MaxDepth);
   }
 
   // spin_lock_bh(&ul->lock) with ul = raw_cpu_ptr(&rt_uncached_list): the
@@ -168,71 +178,23 @@ private:
     return Chain;
   }
 
-  // How much a use says about the data: a read alone the least.
-  static int weight(PerCpuUseKind K) {
-    switch (K) {
-    case PerCpuUseKind::Read: return 0;
-    case PerCpuUseKind::Count: return 1;
-    case PerCpuUseKind::Whole: return 2;
-    case PerCpuUseKind::Write:
-    case PerCpuUseKind::Address: return 3;
-    }
-    return 0;
-  }
-
   // One site per finding location: the use that says the most.
   void add(BhSite S) {
     std::vector<BhSite> &Sites = Objects[S.Object];
     auto It = llvm::find_if(Sites, [&](const BhSite &O) { return O.Loc == S.Loc; });
     if (It == Sites.end())
       Sites.push_back(std::move(S));
-    else if (weight(S.Point.Use) > weight(It->Point.Use))
+    else if (useWeight(S.Point.Use) > useWeight(It->Point.Use))
       *It = std::move(S);
   }
 
-  // Blind updates of a statistics counter (__this_cpu_inc(stats),
-  // sd->time_squeeze++, whose value nothing here reads back) lose at worst a
-  // count, and a field only read with BH off (a peek before taking the lock
-  // that guards it) breaks nothing: neither is reported. A pointer to the
-  // data used whole, a field written or whose address is taken, a pointer
-  // read from a per-CPU slot, or a counter whose value is read back (a
-  // recursion limit) are.
+  // Blind statistics and peeks are not reported (pointMattersOnRt()).
   bool mattersOnRt(StringRef Object, const std::vector<BhSite> &Sites) const {
     bool ReadBack = ReadObjects.count(Object);
-    return llvm::any_of(Sites, [&](const BhSite &S) {
-      const PerCpuAccess &A = *S.Point.Access;
-      switch (A.Kind) {
-      case PerCpuAccessKind::Pointer:
-        return S.Point.Use != PerCpuUseKind::Read && (S.Point.Use != PerCpuUseKind::Count || ReadBack);
-      case PerCpuAccessKind::Read: // the object a per-CPU slot points to:
-        // changed through it; handing the pointer on (a refcounted route
-        // cached per CPU) is not.
-        return S.Point.Use == PerCpuUseKind::Write || S.Point.Use == PerCpuUseKind::Address ||
-               (S.Point.Use == PerCpuUseKind::Count && ReadBack);
-      case PerCpuAccessKind::Update: // __this_cpu_write(flag, 1) is state, not a count
-        return A.ValueUsed || ReadBack || !A.Counter;
-      case PerCpuAccessKind::ValueRead:
-        return false;
-      }
-      return false;
-    });
+    return llvm::any_of(Sites, [&](const BhSite &S) { return pointMattersOnRt(S.Point, ReadBack); });
   }
 
-  static std::string pointPhrase(const BhSite &S) {
-    const PerCpuPoint &P = S.Point;
-    const std::string &Object = S.Object;
-    switch (P.Access->Kind) {
-    case PerCpuAccessKind::Pointer:
-      return "uses this CPU's " + Object + ": " + P.What;
-    case PerCpuAccessKind::Update:
-      return "updates this CPU's " + Object + " non-atomically: " + P.What;
-    case PerCpuAccessKind::Read:
-      return "uses the object this CPU's " + Object + " points to: " + P.What;
-    case PerCpuAccessKind::ValueRead:
-      return "reads this CPU's " + Object + ": " + P.What;
-    }
-    return P.What;
-  }
+  static std::string pointPhrase(const BhSite &S) { return rtcheck::pointPhrase(S.Point, S.Object); }
 
   void report(const TuFacts &TU, FindingSink &Out, StringRef Object, std::vector<BhSite> &Sites) {
     llvm::stable_sort(Sites, [&](const BhSite &A, const BhSite &B) {
