@@ -67,6 +67,22 @@ const OpsMember OpsMembers[] = {
 #undef RTCHECK_ASSERTION
 };
 
+struct OpsUnless {
+  StringRef Struct, Flag;
+};
+const OpsUnless OpsUnlesses[] = {
+#define RTCHECK_REGISTRATION(Api, CallbackArg, CondArg, Tokens, Context, Why)
+#define RTCHECK_HRTIMER_INIT(Api, TimerArg, ModeArg)
+#define RTCHECK_OPS_MEMBER(Struct, Member, Context, Why)
+#define RTCHECK_OPS_UNLESS(Struct, Flag) {Struct, Flag},
+#define RTCHECK_ASSERTION(Api, Tokens, Context, Why)
+#include "rtcheck/entry_contexts.def"
+#undef RTCHECK_REGISTRATION
+#undef RTCHECK_HRTIMER_INIT
+#undef RTCHECK_OPS_MEMBER
+#undef RTCHECK_ASSERTION
+};
+
 struct Assertion {
   StringRef Api, Tokens;
   ContextKind Kind;
@@ -152,16 +168,38 @@ public:
     if (!RT)
       return true;
     unsigned I = 0;
+    bool Contexts = !flagSet(*RT->getDecl(), *Sem);
     for (const FieldDecl *Field : RT->getDecl()->fields()) {
       if (I >= Sem->getNumInits())
         break;
       if (const DeclRefExpr *R = functionRef(Sem->getInit(I++)))
         if (Target T = target(R)) {
           storedIn(Field, T);
-          fromMember(RT->getDecl()->getName(), Field->getName(), T, where(R));
+          if (Contexts)
+            fromMember(RT->getDecl()->getName(), Field->getName(), T, where(R));
         }
     }
     return true;
+  }
+
+  // ".might_sleep = true" in a bpf_func_proto (RTCHECK_OPS_UNLESS).
+  bool flagSet(const RecordDecl &RD, const InitListExpr &Sem) const {
+    for (const OpsUnless &U : OpsUnlesses) {
+      if (RD.getName() != U.Struct)
+        continue;
+      unsigned I = 0;
+      for (const FieldDecl *Field : RD.fields()) {
+        if (I >= Sem.getNumInits())
+          break;
+        const Expr *Init = Sem.getInit(I++);
+        if (Field->getName() != U.Flag || Init->isValueDependent())
+          continue;
+        Expr::EvalResult V;
+        if (Init->EvaluateAsInt(V, TU.Ctx) && V.Val.getInt() != 0)
+          return true;
+      }
+    }
+    return false;
   }
 
 private:

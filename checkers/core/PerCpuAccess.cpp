@@ -5,6 +5,7 @@
 #include "clang/AST/Attr.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace clang;
 
@@ -170,7 +171,9 @@ public:
 
   // The uses of the locals, in source order.
   void resolveUses() {
+    llvm::SmallPtrSet<PerCpuAccess *, 4> Statistics;
     for (auto &[R, Up] : Refs) {
+      bool Stats = false;
       const Stmt *P = Up.empty() ? nullptr : Up[0];
       PerCpuUse U{R, SM.getFileLoc(R->getLocation()), "", nullptr};
       if (const auto *Op = dyn_cast_or_null<BinaryOperator>(P);
@@ -182,7 +185,7 @@ public:
           if (const auto *Inner = dyn_cast<MemberExpr>(Up[I]); Inner && (I == 0 || !Inner->isArrow()))
             U.Member = Inner->getMemberDecl()->getName().str();
         (void)M;
-        U.Kind = fieldUse(Up);
+        U.Kind = fieldUse(Up, Stats);
       }
       if (const auto *C = dyn_cast_or_null<CallExpr>(P); C && C->getCallee() != R)
         U.ArgOf = C;
@@ -199,7 +202,15 @@ public:
           Owner = &A;
       if (Owner)
         Owner->Uses.push_back(U);
+      if (Owner && Stats)
+        Statistics.insert(Owner);
     }
+    // A block updated inside u64_stats_update_begin()/end() is counters:
+    // "stats_counter = &stats->n_missed; (*stats_counter)++" is a count too.
+    for (PerCpuAccess *A : Statistics)
+      for (PerCpuUse &U : A->Uses)
+        if (U.Kind == PerCpuUseKind::Write || U.Kind == PerCpuUseKind::Address)
+          U.Kind = PerCpuUseKind::Count;
   }
 
   // The locals the accessors' values are stored in.
@@ -237,7 +248,7 @@ private:
 
   // "sd->a.b = x", "sd->n++", "&sd->q", "sd->v[i]", or a read; Up[0] is the
   // member expression on the local, further '.' members are the same field.
-  PerCpuUseKind fieldUse(llvm::ArrayRef<const Stmt *> Up) const {
+  PerCpuUseKind fieldUse(llvm::ArrayRef<const Stmt *> Up, bool &Stats) const {
     size_t I = 0;
     while (I + 1 < Up.size() && isa<MemberExpr>(Up[I + 1]) && !cast<MemberExpr>(Up[I + 1])->isArrow())
       ++I;
@@ -255,6 +266,9 @@ private:
         const ApiEntry *A = C ? lookupApi(spellCall(C, SM, LO).ApiName) : nullptr;
         if (A && (A->Effect == ApiEffect::PEEK || locksOrUnlocks(A->Effect)))
           return PerCpuUseKind::Read;
+        // u64_stats_update_begin(&st->syncp): st is a block of statistics.
+        if (A && A->Effect == ApiEffect::STATS)
+          return Stats = true, PerCpuUseKind::Count;
         return PerCpuUseKind::Address;
       }
     }

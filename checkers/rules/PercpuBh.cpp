@@ -59,7 +59,7 @@ public:
           continue;
         for (const FunctionFacts *Callee : TU.callees(F.calls()[I]))
           for (const FreePoint &Free : Callee == &F ? NoPoints : FreePoints[Callee]) {
-            if (locks(F, Free.Point.Object))
+            if (locks(F, Free.Point.Object) || SelfLocked.count(keyOf(Free.Point)))
               continue;
             BhSite S = site(Free.Point, entryChain(F, *Bh), bhPhrase(*Bh));
             S.Chain.push_back({F.calls()[I].Site, F.Name, "calls " + Callee->Name + "()"});
@@ -84,7 +84,7 @@ public:
         continue;
       for (const FreePoint &Free : It->second) {
         BhSite S = site(Free.Point, {}, "");
-        if (Objects.count(S.Object) || !mattersOnRt(S.Object, {S}))
+        if (Objects.count(S.Object) || SelfLocked.count(S.Object) || !mattersOnRt(S.Object, {S}))
           continue;
         Out.exportUse({F.Name, S.Point.F->Name, S.Object, TU.SM.getFileLoc(S.Point.UseLoc),
                        pointPhrase(S), Free.Calls, &TU.SM});
@@ -99,6 +99,10 @@ private:
   const std::vector<FreePoint> NoPoints;
   std::optional<LockedObjects> Locked;
   llvm::StringSet<> ReadObjects; ///< objects whose value the TU reads back
+  /// Objects some use of which is under a lock of the object itself
+  /// (spin_lock_bh(&ul->lock), ul = raw_cpu_ptr(&rt_uncached_list)): that lock
+  /// serialises them, what is outside it hands the pointer on.
+  llvm::StringSet<> SelfLocked;
   /// Per object, the spin_lock_bh() locks held at every point of the TU.
   std::map<std::string, std::vector<std::string>> CommonBhLocks;
   /// Header structs some of whose fields the file serialises otherwise (a
@@ -116,7 +120,7 @@ private:
   }
 
   void collect(const TuFacts &TU) {
-    Points.clear(), Objects.clear(), FreePoints.clear(), ReadObjects.clear();
+    Points.clear(), Objects.clear(), FreePoints.clear(), ReadObjects.clear(), SelfLocked.clear();
     CommonBhLocks.clear();
     Points = perCpuPoints(TU);
     Containers.clear();
@@ -130,6 +134,8 @@ private:
       for (const PerCpuPoint &P : List) {
         if (P.Access->Kind == PerCpuAccessKind::ValueRead || P.Use == PerCpuUseKind::Read)
           ReadObjects.insert(keyOf(P));
+        if (llvm::any_of(P.State->Held, [&](const HeldContext &H) { return lockOfTheObject(P, H); }))
+          SelfLocked.insert(keyOf(P));
         std::vector<std::string> Keys;
         for (const HeldContext &H : P.State->Held)
           if (H.Must && H.DisablesBh && !H.Key.empty())

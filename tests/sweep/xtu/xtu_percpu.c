@@ -54,3 +54,21 @@ void xtu_locked_queue(void *frame)
 	this_cpu_ptr(&xtu_locked)->last = frame;
 	local_unlock_nested_bh(&xtu_locked.bh_lock);
 }
+
+/* Serialised by a lock of its own (as rt_uncached_list); storing the pointer is not a use. */
+struct xtu_uncached {
+	spinlock_t lock;
+	struct list_head head;
+};
+
+static DEFINE_PER_CPU(struct xtu_uncached, xtu_uncached);
+
+void xtu_uncached_add(struct list_head *item, struct xtu_uncached **owner)
+{
+	struct xtu_uncached *ul = raw_cpu_ptr(&xtu_uncached);
+
+	*owner = ul;
+	spin_lock_bh(&ul->lock);
+	list_add_tail(item, &ul->head);
+	spin_unlock_bh(&ul->lock);
+}
