@@ -58,6 +58,10 @@ struct FunctionFacts {
   /// Parameters the function calls (a function pointer it is given: the
   /// okfn of NF_HOOK()): a function passed there is called at the call site.
   llvm::SmallVector<unsigned, 2> CalledParams;
+  /// Per access and per use: whether the dataflow reached it. One in a branch
+  /// the CFG prunes ("if (IS_ENABLED(CONFIG_64BIT)) ... else") has no state.
+  std::vector<bool> AccessReached;
+  std::vector<std::vector<bool>> UseReached;
 };
 
 /// Facts of one translation unit, computed once and shared by every rule.

@@ -254,6 +254,11 @@ public:
       F.UseStateBefore.assign(F.accesses().size(), {});
       for (size_t I = 0; I < F.accesses().size(); ++I)
         F.UseStateBefore[I].assign(F.accesses()[I].Uses.size(), Entry);
+      bool NoCfg = !F.Cfg.Graph; // then everything runs in the entry context
+      F.AccessReached.assign(F.accesses().size(), NoCfg);
+      F.UseReached.assign(F.accesses().size(), {});
+      for (size_t I = 0; I < F.accesses().size(); ++I)
+        F.UseReached[I].assign(F.accesses()[I].Uses.size(), NoCfg);
     }
     if (!F.Cfg.Graph) { // no CFG: every call runs in the entry context
       if (Record)
@@ -390,12 +395,16 @@ private:
         continue;
       if (Record && !F.Cfg.AccessAt.empty()) {
         auto A = F.Cfg.AccessAt.find(St->getStmt());
-        if (A != F.Cfg.AccessAt.end())
+        if (A != F.Cfg.AccessAt.end()) {
           F.AccessStateBefore[A->second] = S;
+          F.AccessReached[A->second] = true;
+        }
         auto U = F.Cfg.UseAt.find(St->getStmt());
         if (U != F.Cfg.UseAt.end())
-          for (auto [I, J] : U->second)
+          for (auto [I, J] : U->second) {
             F.UseStateBefore[I][J] = S;
+            F.UseReached[I][J] = true;
+          }
       }
       const auto *C = dyn_cast<CallExpr>(St->getStmt());
       if (!C)
@@ -482,10 +491,13 @@ void runContextEngine(TuFacts &TU) {
       break;
   }
   // 2. The context of every call, from the function's entry contexts.
-  // Header inlines run from their own entry, holding nothing: what a point of
-  // theirs is serialised by is their callers' context (PerCpuFreePoints).
+  // Header inlines with per-CPU accesses run from their own entry, holding
+  // nothing: what serialises a point of theirs is their callers' context
+  // (PerCpuFreePoints); the others need no states.
   findEntryContexts(TU);
   for (FunctionFacts &F : TU.Functions) {
+    if (!F.InMainFile && F.accesses().empty())
+      continue;
     ContextState Entry;
     if (F.InMainFile)
       Entry.Held = F.EntryContexts;
