@@ -75,6 +75,10 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
         Call["callee"] = Callee;
         if (Local)
           Call["local"] = true;
+        // After unlocking what the caller held (__fixup_pi_state_owner()'s
+        // fault-in): what sleeps below is not under the caller's context.
+        if (S.ReleasedInherited)
+          Call["released"] = true;
         if (const HeldContext *A = S.trulyAtomic()) {
           Call["atomic"] = describe(*A);
           // Where it began, as the chain's first step says it.

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION "4"
+#define SCHEMA_VERSION "5"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
@@ -34,7 +34,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS call(function INTEGER REFERENCES function(id) ON DELETE CASCADE,"
 	"  callee TEXT, local INTEGER, file TEXT, line INTEGER, held TEXT, atomic TEXT,"
 	"  atomic_file TEXT, atomic_line INTEGER, atomic_note TEXT,"
-	"  serialised INTEGER, bh_file TEXT, bh_line INTEGER, bh_note TEXT);"
+	"  serialised INTEGER, bh_file TEXT, bh_line INTEGER, bh_note TEXT, released INTEGER);"
 	"CREATE TABLE IF NOT EXISTS percpu_free(function INTEGER REFERENCES function(id)"
 	"  ON DELETE CASCADE, object TEXT, use_function TEXT, file TEXT, line INTEGER, note TEXT,"
 	"  calls TEXT);"
@@ -353,7 +353,7 @@ static const char *const merge_sql[] = {
 	"INSERT INTO sleep SELECT function + :foff, site_function, op, why, file, line, depth"
 	" FROM shard.sleep",
 	"INSERT INTO call SELECT function + :foff, callee, local, file, line, held, atomic,"
-	" atomic_file, atomic_line, atomic_note, serialised, bh_file, bh_line, bh_note"
+	" atomic_file, atomic_line, atomic_note, serialised, bh_file, bh_line, bh_note, released"
 	" FROM shard.call",
 	"INSERT INTO percpu_free SELECT function + :foff, object, use_function, file, line, note,"
 	" calls"

@@ -68,7 +68,7 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 	    sqlite3_prepare_v2(db, "INSERT INTO sleep VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &sl,
 			       NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO call VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-			       " ?12, ?13, ?14)", -1, &ca,
+			       " ?12, ?13, ?14, ?15)", -1, &ca,
 			       NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO registration VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1,
 			       &re, NULL) ||
@@ -127,6 +127,7 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 				sqlite3_bind_int64(ca, 13, num(bh, "line"));
 				sqlite3_bind_text(ca, 14, str(bh, "note"), -1, SQLITE_TRANSIENT);
 			}
+			sqlite3_bind_int(ca, 15, json_is_true(json_object_get(x, "released")));
 			bad |= run(ca);
 			free(held);
 		}

@@ -138,8 +138,9 @@ static int learn_sleeps(struct xfn *f, const struct xcall *c, struct xfn *m)
 	size_t k;
 	int changed = 0;
 
-	/* panic() sleeps below as the system dies: not its callers' business. */
-	if (f->is_dying || m->is_dying)
+	/* panic() sleeps below as the system dies: not its callers' business;
+	 * nor does what f calls after unlocking the lock it was called with. */
+	if (f->is_dying || m->is_dying || c->released)
 		return 0;
 	/* A local callee's own sites are in f's already. */
 	for (k = 0; !c->local && k < m->nsites; k++)

@@ -36,6 +36,9 @@ struct xcall {
 	int serialised;		/* a lock or truly atomic context: per-CPU data is safe below */
 	char *bh_file, *bh_note;	/* made with only BH disabled: where and how, or NULL */
 	long bh_line;
+	int released;		/* made after the function ended its caller's context (it
+				 * unlocked a lock it was called with): sleeps below are not
+				 * its callers' */
 	const struct xfn *caller;
 };
 

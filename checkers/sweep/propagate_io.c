@@ -136,7 +136,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 
 	if (sqlite3_prepare_v2(db, "SELECT function, callee, local, file, line, atomic,"
 			       " atomic_file, atomic_line, atomic_note, serialised, bh_file, bh_line,"
-			       " bh_note FROM call", -1, &st, NULL))
+			       " bh_note, released FROM call", -1, &st, NULL))
 		goto sqlerr;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct xfn *f = fn_by_id(g, sqlite3_column_int64(st, 0));
@@ -158,6 +158,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 		c->bh_file = col(st, 10);
 		c->bh_line = sqlite3_column_int(st, 11);
 		c->bh_note = col(st, 12);
+		c->released = sqlite3_column_int(st, 13);
 	}
 	sqlite3_finalize(st);
 	for (i = 0; i < g->nfns; i++) {

@@ -49,3 +49,9 @@ void xtu_restart_cleanup(void)
 {
 	kfree(xtu_elem);
 }
+
+/* Called only with the caller's raw lock dropped (xtu_sections.c xtu_unlock_around()). */
+void xtu_sleepy(void)
+{
+	might_sleep();
+}

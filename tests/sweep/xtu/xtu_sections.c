@@ -20,6 +20,7 @@ void xtu_boot_alloc(void);
 irqreturn_t xtu_hard_handler(int irq, void *dev);
 irqreturn_t xtu_threaded_handler(int irq, void *dev);
 void xtu_restart_cleanup(void);
+void xtu_sleepy(void);
 
 /* One hop: the allocation is in xtu_helpers.c. */
 void xtu_under_raw_lock(void)
@@ -84,5 +85,23 @@ void xtu_calls_panic(void)
 {
 	raw_spin_lock(&xtu_raw_lock);
 	nmi_panic(NULL, "xtu");
+	raw_spin_unlock(&xtu_raw_lock);
+}
+
+/*
+ * Called with the raw lock held, it drops it around a call that may sleep (as
+ * futex's __fixup_pi_state_owner() around its fault-in): nothing to report.
+ */
+static noinline void xtu_unlock_around(void)
+{
+	raw_spin_unlock(&xtu_raw_lock);
+	xtu_sleepy();
+	raw_spin_lock(&xtu_raw_lock);
+}
+
+void xtu_relock(void)
+{
+	raw_spin_lock(&xtu_raw_lock);
+	xtu_unlock_around();
 	raw_spin_unlock(&xtu_raw_lock);
 }
