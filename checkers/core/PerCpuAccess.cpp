@@ -5,6 +5,7 @@
 #include "clang/AST/Attr.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 using namespace clang;
@@ -53,6 +54,12 @@ std::string perCpuObjectOf(StringRef Spelled) {
 
 namespace {
 
+bool isPerCpuAccessor(ApiEffect E) {
+  return E == ApiEffect::PERCPU_RMW || E == ApiEffect::PERCPU_COUNT ||
+         E == ApiEffect::PERCPU_PTR || E == ApiEffect::PERCPU_CPU_PTR ||
+         E == ApiEffect::PERCPU_READ;
+}
+
 bool locksOrUnlocks(ApiEffect E) {
   switch (E) {
   case ApiEffect::RAW_LOCK: case ApiEffect::RAW_UNLOCK: case ApiEffect::RAW_TRYLOCK:
@@ -74,6 +81,10 @@ public:
     SourceLocation B = S->getBeginLoc(), E = S->getEndLoc();
     if (!B.isMacroID() || !E.isMacroID())
       return true;
+    // Inside an accessor written in the function and judged already: its
+    // hundreds of inner statements are not accesses.
+    if (AccessorExpansions.count(SM.getExpansionLoc(B).getRawEncoding()))
+      return true;
     SourceLocation Site, EndSite;
     auto Names = spelledMacros(B, SM, LO, Site);
     if (Names.empty() || BySite.count(Site.getRawEncoding()))
@@ -87,6 +98,8 @@ public:
     // The accessor's own internals (raw_cpu_ptr() inside __this_cpu_read())
     // are not accesses, whether the accessor itself counts or not.
     BySite[Site.getRawEncoding()] = ~size_t(0);
+    if (isPerCpuAccessor(A->Effect) && SM.getExpansionLoc(B) == Site)
+      AccessorExpansions.insert(Site.getRawEncoding());
     PerCpuAccess Acc;
     switch (A->Effect) {
     case ApiEffect::PERCPU_PTR:
@@ -233,6 +246,9 @@ private:
   const SourceManager &SM;
   const LangOptions &LO;
   llvm::DenseMap<unsigned, size_t> BySite;
+  /// Accessors written directly in the function (not in another macro's
+  /// argument: unlikely(__this_cpu_read(x)) is judged inside unlikely()).
+  llvm::DenseSet<unsigned> AccessorExpansions;
   std::vector<const Stmt *> Parents;
   std::vector<std::pair<const DeclRefExpr *, llvm::SmallVector<const Stmt *, 4>>> Refs;
 
