@@ -36,7 +36,9 @@
 //  of a local helper whose name says unlock or restore and that is given
 //  the lock, its object or the saved flags also ends the section
 //  (raw_spin_lock(&p->pi_lock) ... task_rq_unlock(rq, p, &rf)).
-//  complete() is not reported: completions use a raw swait lock.
+//  complete() is not reported: completions use a raw swait lock; nor is
+//  anything in a dying context (panic(), an oops, a crash dump ...: the
+//  functions of include/rtcheck/dying_contexts.def).
 //  Functions Coccinelle cannot parse without the kernel headers
 //  (scoped_guard() blocks, BPF_CALL_n(...), static CLOSURE_CALLBACK(...))
 //  are scanned textually in report and org mode only, following braces
@@ -895,6 +897,22 @@ def is_sleep_call(src, m):
 def org_report(pos, msg):
     coccilib.org.print_todo(pos, msg.replace("[", "@(").replace("]", ")"))
 
+# Functions that run while the system dies (include/rtcheck/dying_contexts.def,
+# the Clang checker's table): (file suffix or "", name). Not reported.
+DYING = (
+    ("", "panic"), ("", "nmi_panic"), ("", "vpanic"), ("", "oops_begin"),
+    ("", "oops_end"), ("", "__die"), ("", "die_addr"),
+    ("arch/x86/kernel/dumpstack.c", "die"), ("", "__crash_kexec"),
+    ("", "native_machine_crash_shutdown"), ("", "machine_real_restart"),
+    ("", "native_machine_emergency_restart"), ("", "emergency_restart"),
+    ("", "native_machine_power_off"), ("drivers/acpi/sleep.c", "acpi_power_off"),
+    ("", "resume_target_kernel"), ("", "ftrace_dump"), ("", "ftrace_dump_one"))
+
+def dying(el):
+    return any(el.current_element == name and
+               (not f or el.file == f or el.file.endswith("/" + f))
+               for f, name in DYING)
+
 def report_all(printer):
     for fname in cocci.files():
         items = [(l, c, el, msg) for l, c, el, msg in decide(fname)]
@@ -903,7 +921,8 @@ def report_all(printer):
             items.append((l, c, coccilib.elems.Location(
                 fname, fn, l, c, l, c, l, c, l, c + len(name)), msg))
         for _, _, el, msg in sorted(items, key=lambda x: x[:2]):
-            printer(el, msg)
+            if not dying(el):
+                printer(el, msg)
     clear_state()
 
 def clear_state():
