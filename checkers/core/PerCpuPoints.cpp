@@ -20,22 +20,6 @@ llvm::DenseSet<const VarDecl *> containers(const TuFacts &TU) {
   return Out;
 }
 
-// The access is an argument of a call to a function of the main file.
-bool handedToFileFunction(const TuFacts &TU, const FunctionFacts &F, const PerCpuAccess &A) {
-  const auto *Root = dyn_cast_or_null<Expr>(A.Root);
-  if (!Root)
-    return false;
-  for (const SpelledCall &C : F.calls()) {
-    const FunctionFacts *Callee = TU.factsFor(TuFacts::calledFunction(*C.Call));
-    if (Callee && Callee->InMainFile &&
-        llvm::any_of(C.Call->arguments(), [&](const Expr *Arg) {
-          return Arg->IgnoreParenCasts() == Root->IgnoreParenCasts();
-        }))
-      return true;
-  }
-  return false;
-}
-
 std::vector<PerCpuPoint> pointsOf(const TuFacts &TU, const FunctionFacts &F,
                                   const llvm::DenseSet<const VarDecl *> &Containers) {
   std::vector<PerCpuPoint> Points;
@@ -52,11 +36,6 @@ std::vector<PerCpuPoint> pointsOf(const TuFacts &TU, const FunctionFacts &F,
                      [&](const ParmVarDecl *P) { return P->getName() == A.Object; }))
       continue;
     bool ThroughPointer = A.Kind == PerCpuAccessKind::Pointer || A.Kind == PerCpuAccessKind::Read;
-    // tasklet_action_common(this_cpu_ptr(&tasklet_vec), ...): handed straight
-    // to a function of the file, as a stored pointer would be (that function
-    // takes tl_head->head with irqs off).
-    if (ThroughPointer && (!A.Local || A.Uses.empty()) && handedToFileFunction(TU, F, A))
-      continue;
     if (I < F.AccessReached.size() && !F.AccessReached[I])
       continue; // in a branch the CFG prunes: no context to judge
 
