@@ -119,6 +119,11 @@ private:
     return {P, keyOf(P), Field ? P.UseLoc : P.Loc, std::move(Chain), std::move(Why)};
   }
 
+  // Reads the data back: the object's updates are not blind statistics.
+  static bool readsValue(const PerCpuPoint &P) {
+    return P.Access->Kind == PerCpuAccessKind::ValueRead || P.Use == PerCpuUseKind::Read;
+  }
+
   void collect(const TuFacts &TU) {
     Points.clear(), Objects.clear(), FreePoints.clear(), ReadObjects.clear(), SelfLocked.clear();
     CommonBhLocks.clear();
@@ -132,7 +137,7 @@ private:
       }
     for (auto &[F, List] : Points)
       for (const PerCpuPoint &P : List) {
-        if (P.Access->Kind == PerCpuAccessKind::ValueRead || P.Use == PerCpuUseKind::Read)
+        if (readsValue(P))
           ReadObjects.insert(keyOf(P));
         if (llvm::any_of(P.State->Held, [&](const HeldContext &H) { return lockOfTheObject(P, H); }))
           SelfLocked.insert(keyOf(P));
@@ -150,7 +155,7 @@ private:
     PerCpuPointMap WithInlines = perCpuPoints(TU, /*HeaderInlines=*/true);
     for (auto &[F, List] : WithInlines)
       for (const PerCpuPoint &P : List)
-        if (P.Access->Kind == PerCpuAccessKind::ValueRead || P.Use == PerCpuUseKind::Read)
+        if (readsValue(P))
           ReadObjects.insert(keyOf(P));
     for (auto &[F, List] : Points)
       WithInlines[F] = List;
