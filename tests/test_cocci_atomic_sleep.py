@@ -28,6 +28,7 @@ RULE = "rt-atomic-sleep"
 COCCI = os.path.join(REPO, "cocci", f"{RULE}.cocci")
 FIXTURE_DIR = os.path.join(FIXTURES, RULE)
 KERNEL_API = os.path.join(REPO, "include", "rtcheck", "kernel_api.def")
+DYING_CONTEXTS = os.path.join(REPO, "include", "rtcheck", "dying_contexts.def")
 from coccitest import MARKER_RE, REPORT_RE, TIMEOUT  # noqa: E402
 MESSAGE_RE = re.compile(r"^WARNING: (?P<op>[\w()]+) may sleep on PREEMPT_RT \(.+\): "
                         r"called under (?P<ctx>[\w(), ]+) \(truly atomic\) from line (?P<from>\d+)")
@@ -481,6 +482,16 @@ def test_script_covers_kernel_api_def():
         if not ok and name not in NOT_IN_SCRIPT:
             missing.append(f"{name} ({effect})")
     assert not missing, "cocci/rt-atomic-sleep.cocci does not know: " + ", ".join(missing)
+
+
+def test_script_dying_matches_dying_contexts_def():
+    """The script's DYING list is the Clang checker's dying_contexts.def: a
+    function added to one and not the other would be reported by one twin."""
+    ns, _ = script_knowledge()
+    with open(DYING_CONTEXTS) as f:
+        table = re.findall(r'^RTCHECK_DYING\("([^"]*)",\s*"(\w+)"', f.read(), re.M)
+    assert len(table) >= 10, f"too few RTCHECK_DYING entries in {DYING_CONTEXTS}"
+    assert sorted(ns["DYING"]) == sorted(table)
 
 
 # ------------------------------------------------------ real kernel code

@@ -47,7 +47,11 @@ TuFacts::TuFacts(ASTContext &Ctx, const RtDeadRegions &Dead)
     // Header inlines too get their per-CPU accesses: dev_xmit_recursion_inc()
     // updates softnet_data for whichever caller runs it (rt-percpu-bh).
     bool Accesses = InMainFile || mayAccessPerCpu(FD, SM, Ctx.getLangOpts());
-    Functions.push_back({FD, functionName(FD), InMainFile, buildRtCfg(FD, Ctx, Dead, Accesses), {}, {}, {}, {}, {}, {}});
+    FunctionFacts &F = Functions.emplace_back();
+    F.Decl = FD;
+    F.Name = functionName(FD);
+    F.InMainFile = InMainFile;
+    F.Cfg = buildRtCfg(FD, Ctx, Dead, Accesses);
   };
   // The file's own functions. BPF_CALL_x() and friends define functions
   // through macros: what counts is where the definition was expanded.

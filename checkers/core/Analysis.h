@@ -38,11 +38,11 @@ struct SleepSite {
 
 /// What the engine knows of one function defined in the main file.
 struct FunctionFacts {
-  const clang::FunctionDecl *Decl;
+  const clang::FunctionDecl *Decl = nullptr;
   std::string Name;
   /// Defined in the file being checked; the others are header inlines it
   /// calls, kept for what they do to the context and never reported.
-  bool InMainFile;
+  bool InMainFile = false;
   FunctionCfg Cfg;
   const std::vector<SpelledCall> &calls() const { return Cfg.Calls; }
   const std::vector<PerCpuAccess> &accesses() const { return Cfg.Accesses; }

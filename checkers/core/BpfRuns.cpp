@@ -96,10 +96,7 @@ bool withinExtent(const TuFacts &TU, std::pair<SourceLocation, SourceLocation> E
          !TU.SM.isBeforeInTranslationUnit(End, Loc);
 }
 
-BpfRuns::BpfRuns(const TuFacts &TU) : TU(TU) {
-  findRunners();
-  findPerCpuWriters();
-}
+BpfRuns::BpfRuns(const TuFacts &TU) : TU(TU) { findRunners(); }
 
 std::optional<BpfPath> BpfRuns::runAt(const FunctionFacts &F, const SpelledCall &C) const {
   if (auto Api = directRun(C))
@@ -140,7 +137,10 @@ void BpfRuns::findRunners() {
 
 // Per-CPU writers: functions with a non-atomic per-CPU update outside a
 // truly atomic section of their own, or calling one (bounded depth).
-void BpfRuns::findPerCpuWriters() {
+void BpfRuns::findPerCpuWriters() const {
+  if (WritersFound)
+    return;
+  WritersFound = true;
   const LangOptions &LO = TU.Ctx.getLangOpts();
   for (const FunctionFacts &F : TU.Functions) {
     if (!F.InMainFile) // header inlines: no contexts known inside
@@ -188,6 +188,7 @@ bool BpfRuns::insideOwnSection(const FunctionFacts &F, SourceLocation Loc) const
 
 std::optional<BpfPath> BpfRuns::perCpuUpdate(const FunctionFacts &F,
                                              const HeldContext &Section) const {
+  findPerCpuWriters();
   auto Extent = sectionExtent(TU, F, Section);
   if (auto Own = OwnWrites.find(&F); Own != OwnWrites.end())
     for (const PerCpuWrite &W : Own->second)

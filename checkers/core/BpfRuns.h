@@ -27,7 +27,8 @@ public:
   /// Chains through TU functions stop here, like the engine's sleep summaries.
   static constexpr size_t MaxDepth = 4;
 
-  /// Finds the TU's runners and per-CPU writers, each to a fixpoint.
+  /// Finds the TU's runners to a fixpoint; its per-CPU writers are found, the
+  /// same way, when a section first asks (most TUs run no BPF program).
   explicit BpfRuns(const TuFacts &TU);
 
   /// How call C of F reaches a BPF run: the API itself, or a runner of the TU.
@@ -40,11 +41,12 @@ public:
 private:
   const TuFacts &TU;
   llvm::DenseMap<const FunctionFacts *, BpfPath> Runners;
-  llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuWrite>> OwnWrites;
-  llvm::DenseMap<const FunctionFacts *, BpfPath> Writers; ///< own or in a callee
+  mutable bool WritersFound = false;
+  mutable llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuWrite>> OwnWrites;
+  mutable llvm::DenseMap<const FunctionFacts *, BpfPath> Writers; ///< own or in a callee
 
   void findRunners();
-  void findPerCpuWriters();
+  void findPerCpuWriters() const;
   bool insideOwnSection(const FunctionFacts &F, clang::SourceLocation Loc) const;
 };
 

@@ -67,20 +67,22 @@ std::vector<PerCpuPoint> pointsOf(const TuFacts &TU, const FunctionFacts &F,
 } // namespace
 
 llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuPoint>>
-perCpuPoints(const TuFacts &TU, bool HeaderInlines) {
+perCpuPoints(const TuFacts &TU) {
   llvm::DenseSet<const VarDecl *> Containers = containers(TU);
   llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuPoint>> Out;
-  for (const FunctionFacts &F : TU.Functions)
-    if (F.InMainFile != HeaderInlines && !F.accesses().empty())
-      Out[&F] = pointsOf(TU, F, Containers);
-  // A header inline's own updates and field uses count; a pointer it hands
-  // on (qdisc_bstats_cpu_update() to bstats_update()) is beyond what it says.
-  if (HeaderInlines)
-    for (auto &[F, List] : Out)
+  for (const FunctionFacts &F : TU.Functions) {
+    if (F.accesses().empty())
+      continue;
+    std::vector<PerCpuPoint> List = pointsOf(TU, F, Containers);
+    // A header inline's own updates and field uses count; a pointer it hands
+    // on (qdisc_bstats_cpu_update() to bstats_update()) is beyond what it says.
+    if (!F.InMainFile)
       llvm::erase_if(List, [](const PerCpuPoint &P) {
         return P.Use == PerCpuUseKind::Whole && (P.Access->Kind == PerCpuAccessKind::Pointer ||
                                                  P.Access->Kind == PerCpuAccessKind::Read);
       });
+    Out[&F] = std::move(List);
+  }
   return Out;
 }
 

@@ -23,13 +23,13 @@ struct PerCpuPoint {
   PerCpuUseKind Use = PerCpuUseKind::Whole; ///< through the pointer, how
 };
 
-/// The points of each function of the main file (or, with HeaderInlines, of
-/// each header inline the file calls: dev_xmit_recursion_inc()), in access
-/// order. A pointer passed whole to a function of the file is left to that
-/// function, and so is a header struct used as a container of fields
-/// (softnet_data) passed whole to any function.
-llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuPoint>>
-perCpuPoints(const TuFacts &TU, bool HeaderInlines = false);
+/// The points of each function of the main file and of each header inline
+/// the file calls (dev_xmit_recursion_inc(); FunctionFacts::InMainFile tells
+/// them apart), in access order. A pointer passed whole to a function of the
+/// file is left to that function, and so is a header struct used as a
+/// container of fields (softnet_data) passed whole to any function; a header
+/// inline's pointer passed whole to anything is left to its caller.
+llvm::DenseMap<const FunctionFacts *, std::vector<PerCpuPoint>> perCpuPoints(const TuFacts &TU);
 
 /// How much a use says about the data, for choosing one use per line: a
 /// read alone the least.

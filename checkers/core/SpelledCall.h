@@ -41,6 +41,10 @@ llvm::SmallVector<llvm::StringRef, 4> spelledMacros(clang::SourceLocation Loc,
                                                     const clang::LangOptions &LO,
                                                     clang::SourceLocation &Site);
 
+/// spelledMacros() memoises its steps for one TU's SourceManager; a new TU
+/// (which may get the old one's address) starts with this.
+void forgetMacroSteps();
+
 /// Names of the macros whose arguments carry the token at Loc, innermost
 /// first: "fn" in IRQ_WORK_INIT_HARD(fn), "&t->lock" in lockdep_is_held().
 llvm::SmallVector<llvm::StringRef, 4> enclosingMacroArgs(clang::SourceLocation Loc,

@@ -127,7 +127,13 @@ private:
   void collect(const TuFacts &TU) {
     Points.clear(), Objects.clear(), FreePoints.clear(), ReadObjects.clear(), SelfLocked.clear();
     CommonBhLocks.clear();
-    Points = perCpuPoints(TU);
+    // The header inlines' points (dev_xmit_recursion_inc()) are their
+    // callers' to serialise: free points only, and whether a counter's value
+    // is read back (dev_xmit_recursion()).
+    PerCpuPointMap All = perCpuPoints(TU);
+    for (auto &[F, List] : All)
+      if (F->InMainFile)
+        Points[F] = List;
     Containers.clear();
     for (auto &[F, List] : Points)
       for (const PerCpuPoint &P : List) {
@@ -149,18 +155,13 @@ private:
         if (!New)
           llvm::erase_if(It->second, [&](const std::string &K) { return !llvm::is_contained(Keys, K); });
       }
-    // The header inlines' points (dev_xmit_recursion_inc()) are their
-    // callers' to serialise: free points only, and whether a counter's value
-    // is read back (dev_xmit_recursion()).
-    PerCpuPointMap WithInlines = perCpuPoints(TU, /*HeaderInlines=*/true);
-    for (auto &[F, List] : WithInlines)
-      for (const PerCpuPoint &P : List)
-        if (readsValue(P))
-          ReadObjects.insert(keyOf(P));
-    for (auto &[F, List] : Points)
-      WithInlines[F] = List;
+    for (auto &[F, List] : All)
+      if (!F->InMainFile)
+        for (const PerCpuPoint &P : List)
+          if (readsValue(P))
+            ReadObjects.insert(keyOf(P));
     Locked.emplace(TU);
-    FreePoints = findFreePoints(TU, WithInlines, *Locked, MaxDepth);
+    FreePoints = findFreePoints(TU, All, *Locked, MaxDepth);
   }
 
   // spin_lock_bh(&ul->lock) with ul = raw_cpu_ptr(&rt_uncached_list): the

@@ -3,6 +3,7 @@
 // file) and prints one report for all of them.
 #include "core/Analysis.h"
 #include "core/ContextEngine.h"
+#include "core/SpelledCall.h"
 #include "emit/Emit.h"
 #include "tool/CommandLine.h"
 #include "clang/Basic/Diagnostic.h"
@@ -94,6 +95,7 @@ public:
     if (Ctx.getDiagnostics().hasErrorOccurred())
       return; // an AST with errors would give findings nobody can trust
     auto T0 = std::chrono::steady_clock::now();
+    forgetMacroSteps();
     TuFacts Facts(Ctx, Dead);
     auto T1 = std::chrono::steady_clock::now();
     runContextEngine(Facts);
