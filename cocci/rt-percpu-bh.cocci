@@ -48,6 +48,10 @@
 /// serialises otherwise somewhere (a container: softnet_data) are objects
 /// of their own (softnet_data.process_queue), reported at their first use.
 /// -D per_function (SPFLAGS=) gives one report per object and function.
+/// Also reported: lock wrappers that PREEMPT_RT leaves empty, "if
+/// (IS_ENABLED(CONFIG_X)) spin_lock_irqsave(...); else if
+/// (!IS_ENABLED(CONFIG_PREEMPT_RT)) local_irq_save(...);" (rps_lock_irqsave(),
+/// Linux 6.1): without CONFIG_X a PREEMPT_RT kernel takes nothing there.
 ///
 // Confidence: Moderate
 // Copyright: (C) 2026 The rtcheck authors.
@@ -530,6 +534,9 @@ guarded = {}
 # or asserts held.
 locked = set()
 decided = {}
+# Lock wrappers PREEMPT_RT leaves empty: file -> {(option, lock expression):
+# [(line, column, position, function, lock, releases, atomic)]}.
+skipped_locks = {}
 # Set by -D per_function (a python name per_function is taken by spatch).
 group_by_function = False
 
@@ -1083,8 +1090,32 @@ def decide(fname):
                "(in %s(), BH disabled at line %d%s)"
                % (name, what, fn, l0, also))
         found.append((line, col, at_el, msg))
+    found += skipped_lock_reports(fname)
     found.sort(key=lambda f: f[:2])
     decided[fname] = found
+    return found
+
+RELEASES = set(PROTECTIONS["lock"][1] + PROTECTIONS["raw"][1])
+
+def add_skipped_lock(el, fn, opt, lock, expr, atomic):
+    key = (opt, re.sub(r"\s+", "", expr))
+    skipped_locks.setdefault(el.file, {}).setdefault(key, []).append(
+        (int(el.line), int(el.column), el, fn, lock, lock in RELEASES, atomic))
+
+def skipped_lock_reports(fname):
+    """[(line, column, position, message)]: one per option and lock."""
+    found = []
+    for (opt, expr), sites in skipped_locks.get(fname, {}).items():
+        sites = sorted(set(sites), key=lambda s: s[:2])
+        line, col, el, fn, lock, releases, atomic = sites[0]
+        also = "".join("; also at line %d in %s()" % (s[0], s[3]) for s in sites[1:])
+        msg = ("WARNING: on PREEMPT_RT without %s, %s() serialises nothing: it %s the "
+               "lock (%s(%s)) only with %s and %s() is skipped on PREEMPT_RT, so what %s "
+               "guards is serialised only by disabled BH; take the lock on PREEMPT_RT "
+               "too (IS_ENABLED(%s) || IS_ENABLED(CONFIG_PREEMPT_RT))%s"
+               % (opt, fn, "releases" if releases else "takes", lock, expr, opt,
+                  atomic, expr.lstrip("&"), opt, also))
+        found.append((line, col, el, msg))
     return found
 
 def is_reported(p):
@@ -1103,7 +1134,7 @@ def report_all(printer):
 def clear_state():
     for d in (accesses, loads, pointer_locals, stores, local_vars, occurrences,
               defined_functions, counter_updates, value_reads, point_cache, scanned,
-              live, candidates, escapes, guarded, locked, decided, sources):
+              live, candidates, escapes, guarded, locked, decided, sources, skipped_locks):
         d.clear()
 
 @script:python depends on per_function@
@@ -2030,6 +2061,58 @@ p << e2_raw.p;
 
 add_escape(p, "raw")
 
+// --- Lock wrappers PREEMPT_RT leaves empty ----------------------------------
+// rps_lock_irqsave() of Linux 6.1: "if (IS_ENABLED(CONFIG_RPS)) spin_lock_irqsave(
+// ...); else if (!IS_ENABLED(CONFIG_PREEMPT_RT)) local_irq_save(...);" takes
+// nothing on PREEMPT_RT without CONFIG_RPS.  One report per option and lock
+// expression, at its first wrapper (lock and unlock wrappers together).
+
+@skipped_lock depends on context || org || report@
+identifier fn;
+identifier opt =~ "^CONFIG_";
+identifier lock = {spin_lock, spin_lock_nested, spin_lock_nest_lock,
+		spin_lock_irq, spin_lock_irqsave, spin_lock_irqsave_nested,
+		read_lock, read_lock_irq, read_lock_irqsave, write_lock,
+		write_lock_irq, write_lock_irqsave, spin_unlock,
+		spin_unlock_irq, spin_unlock_irqrestore, read_unlock,
+		read_unlock_irq, read_unlock_irqrestore, write_unlock,
+		write_unlock_irq, write_unlock_irqrestore, raw_spin_lock,
+		raw_spin_lock_nested, raw_spin_lock_nest_lock,
+		raw_spin_lock_irq, raw_spin_lock_irqsave,
+		raw_spin_lock_irqsave_nested, raw_spin_lock_bh, raw_read_lock,
+		raw_write_lock, arch_spin_lock, bit_spin_lock, hlist_bl_lock,
+		raw_spin_unlock, raw_spin_unlock_irq,
+		raw_spin_unlock_irqrestore, raw_spin_unlock_bh,
+		raw_read_unlock, raw_write_unlock, arch_spin_unlock,
+		bit_spin_unlock, __bit_spin_unlock, hlist_bl_unlock};
+identifier atomic = {local_irq_disable, local_irq_save, raw_local_irq_disable,
+		raw_local_irq_save, hard_irq_disable, local_irq_enable,
+		local_irq_restore, raw_local_irq_enable, raw_local_irq_restore,
+		preempt_disable, preempt_disable_notrace, get_cpu, get_cpu_ptr,
+		get_cpu_var, preempt_enable, preempt_enable_notrace,
+		preempt_enable_no_resched, preempt_enable_no_resched_notrace,
+		sched_preempt_enable_no_resched, put_cpu, put_cpu_ptr,
+		put_cpu_var, local_bh_disable, rcu_read_lock_bh,
+		local_bh_enable, rcu_read_unlock_bh};
+expression L;
+position p;
+@@
+
+fn(...) { <+...
+if@p (IS_ENABLED(opt)) lock(L, ...); else if (!IS_ENABLED(CONFIG_PREEMPT_RT)) atomic(...);
+...+> }
+
+@script:python depends on context || org || report@
+p << skipped_lock.p;
+fn << skipped_lock.fn;
+opt << skipped_lock.opt;
+lock << skipped_lock.lock;
+L << skipped_lock.L;
+atomic << skipped_lock.atomic;
+@@
+
+add_skipped_lock(p[0], fn, opt, lock, L, atomic)
+
 // --- Output -------------------------------------------------------------------
 
 @depends on context@
@@ -2038,6 +2121,14 @@ position p : script:python() { is_reported(p) };
 @@
 
 * x@p
+
+@depends on context@
+expression E;
+statement S1, S2;
+position p : script:python() { is_reported(p) };
+@@
+
+* if@p (E) S1 else S2
 
 @script:python depends on context@
 @@

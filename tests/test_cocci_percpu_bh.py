@@ -45,6 +45,12 @@ MESSAGE_RE = re.compile(
     r"(?P<api>\w+\(\)|\w+\(\w+\)): on PREEMPT_RT .* needs a local_lock_t taken with "
     r"local_lock_nested_bh\(\) \(in (?P<fn>\w+)\(\), BH disabled at line (?P<bh>\d+)"
     r"(?P<also>(?:; also at line \d+(?: in \w+\(\))?)*)\)$")
+# A lock wrapper PREEMPT_RT leaves empty (rps_lock_irqsave(), Linux 6.1).
+SKIPPED_LOCK_RE = re.compile(
+    r"^WARNING: on PREEMPT_RT without (?P<opt>CONFIG_\w+), (?P<fn>\w+)\(\) serialises "
+    r"nothing: it (?:takes|releases) the lock \((?P<api>\w+)\((?P<lock>.+?)\)\) only with "
+    r"(?P=opt) and \w+\(\) is skipped on PREEMPT_RT, .*\(IS_ENABLED\((?P=opt)\) \|\| "
+    r"IS_ENABLED\(CONFIG_PREEMPT_RT\)\)(?P<also>(?:; also at line \d+ in \w+\(\))*)$")
 ALSO_RE = re.compile(r"; also at line (\d+)(?: in (\w+)\(\))?")
 # Snippet annotation of an expected report: /* is: OBJECT by API */
 IS_RE = re.compile(r"/\*\s*is:\s*(?P<obj>\S+) by (?P<api>\S+)\s*\*/")
@@ -74,6 +80,11 @@ def spatch_report(path, cwd=None, per_function=False):
 
 
 def parse(msg):
+    m = SKIPPED_LOCK_RE.match(msg)
+    if m:
+        also = [(int(l), f) for l, f in ALSO_RE.findall(m["also"])]
+        return {"obj": m["lock"].lstrip("&"), "api": m["api"] + "()", "fn": m["fn"], "bh": None,
+                "also": also}
     m = MESSAGE_RE.match(msg)
     assert m, f"malformed message: {msg}"
     also = [(int(l), f or m["fn"]) for l, f in ALSO_RE.findall(m["also"])]
@@ -117,8 +128,12 @@ def check_file(path, cwd=None):
         e = exp.get(line)
         src = COMMENT_RE.sub(" ", lines[line - 1]) if 0 < line <= len(lines) else ""
         m = MESSAGE_RE.match(msg)
+        skipped = SKIPPED_LOCK_RE.match(msg)
         if not e or RULE not in e["ids"]:
             errors.append(f"{name}:{line}: reported but no '{RULE}' expectation: {msg}")
+        elif skipped:  # at the config test of the first wrapper
+            if f"IS_ENABLED({skipped['opt']})" not in src:
+                errors.append(f"{name}:{line}: not the test of {skipped['opt']}: {src.strip()}")
         elif not m:
             errors.append(f"{name}:{line}: malformed message: {msg}")
         elif not names_object(m["obj"], src):
@@ -1133,6 +1148,10 @@ def test_script_rules_match_its_lists():
     for lock, unlock in {**ns["BH_SECTIONS"], **ns["BH_KEYED_SECTIONS"]}.items():
         body = text.split(f"@bh_{lock} ", 1)[1].split("@script:python", 1)[0]
         assert f"{lock}@p0(" in body and f"when != {unlock}(" in body, lock
+    assert rules["skipped_lock"] == {
+        "lock": set(prot["lock"][0] + prot["lock"][1] + prot["raw"][0] + prot["raw"][1]),
+        "atomic": set(prot["irq"][0] + prot["irq"][1] + prot["preempt"][0] + prot["preempt"][1])
+        | set(ns["BH_SECTIONS"]) | set(ns["BH_SECTIONS"].values())}
     assert {r for r in rules if r.startswith("bh_")} == {
         f"bh_{l}" for l in {**ns["BH_SECTIONS"], **ns["BH_KEYED_SECTIONS"]}}
 
@@ -1188,11 +1207,16 @@ def real(rel, result):
     # still disabled: its own section is visible; the callers' uses of the
     # pool until tcp_put_md5sig_pool() are not (interprocedural).
     real("net/ipv4/tcp.c", [(4580, "tcp_get_md5sig_pool", "tcp_md5sig_pool", [])]),
+    # rps_lock_irqsave() and its three siblings: nothing on RT without
+    # CONFIG_RPS (A06), one report for the lock.
+    real("net/core/dev.c", [(223, "rps_lock_irqsave", "sd->input_pkt_queue.lock",
+                             [(231, "rps_lock_irq_disable"), (240, "rps_unlock_irq_restore"),
+                              (248, "rps_unlock_irq_enable")]),
     # flush_backlog(): softnet_data is a container (completion_queue is used
     # with irqs off), its fields are found at their use. rtcheck reports
     # process_queue only: it sees the spinlock that rps_lock_irq_disable(sd),
     # a helper of the file, takes around input_pkt_queue (with CONFIG_RPS).
-    real("net/core/dev.c", [(5941, "flush_backlog", "softnet_data.input_pkt_queue",
+                            (5941, "flush_backlog", "softnet_data.input_pkt_queue",
                              [(5943, "flush_backlog")]),
                             (5950, "flush_backlog", "softnet_data.process_queue",
                              [(5952, "flush_backlog")])]),

@@ -17,6 +17,7 @@
 #include "core/PerCpuFreePoints.h"
 #include "core/PerCpuPoints.h"
 #include "fix/NestedBhLock.h"
+#include "rules/PercpuBhSkippedLock.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringSet.h"
 #include <map>
@@ -71,6 +72,7 @@ public:
     for (auto &[Object, Sites] : Objects)
       if (mattersOnRt(Object, Sites))
         report(TU, Out, Object, Sites);
+    reportRtSkippedLocks(TU, Out, RuleId);
     exportFreePoints(TU, Out);
   }
 
