@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 
@@ -20,6 +21,7 @@ from rtfixtures import kbuild_flags
 from sarif_check import schema_errors
 
 XTU = os.path.join(REPO, "tests", "sweep", "xtu")
+HEADER_ONCE = os.path.join(REPO, "tests", "sweep", "header_once")
 MARK = re.compile(r"/\* expect: (\S+) \(cross-TU\) \*/")
 
 
@@ -99,6 +101,27 @@ def test_cross_tu_findings_at_the_marked_lines(tree, tmp_path):
     assert "xtu_percpu.c" in open(out / "report.html").read()
     report = open(out / "report.txt").read()
     assert "== cross-TU findings" in report and "xtu_helpers.c:12:1: warning: kmalloc()" in report
+
+
+def test_header_finding_listed_once(tmp_path):
+    """Two TUs report the same header line (each with its own chain); findings.json
+    and the count list it once, with the first TU's chain."""
+    build, _, args = kbuild_flags("6.12-rt")
+    src = tmp_path / "header_once"
+    shutil.copytree(HEADER_ONCE, src)
+    files = [str(src / "dup_a.c"), str(src / "dup_b.c")]
+    cc = tmp_path / "compile_commands.json"
+    cc.write_text(json.dumps([{"directory": build, "file": f,
+                               "arguments": ["clang-16", *args, f"-I{src}", f]} for f in files]))
+    out = tmp_path / "out"
+    proc = sweep(str(cc), out)
+    with sqlite3.connect(out / "rtcheck.db") as db:
+        per_tu = db.execute("SELECT path, nfindings FROM tu").fetchall()
+    assert sorted((os.path.basename(p), n) for p, n in per_tu) == [("dup_a.c", 1), ("dup_b.c", 1)]
+    fs = findings(out)
+    assert [(f["rule"], os.path.basename(f["file"]), f["line"]) for f in fs] == [
+        ("rt-percpu-bh", "dup_nest.h", 13)]
+    assert " 1 finding " in proc.stdout
 
 
 def test_facts_database(tree, tmp_path):

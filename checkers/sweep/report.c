@@ -132,27 +132,42 @@ static void put_text(FILE *out, const char *text)
 		fputc('\n', out);
 }
 
-/* Adds one finding line to findings.json and the counts unless already there. */
-static int take_finding(FILE *json, char *line, struct strset *seen, struct counts *rules,
-			struct counts *subsystems, size_t *findings)
+/*
+ * Adds one finding line to findings.json and the counts unless already
+ * there. A finding in a header (x_tables.h's xt_write_recseq_begin()) comes
+ * from every TU that reaches it, each with its own chain: it is listed once,
+ * with the first TU's chain (places: rule, file, line, column and message).
+ */
+static int take_finding(FILE *json, char *line, struct strset *seen, struct strset *places,
+			struct counts *rules, struct counts *subsystems, size_t *findings)
 {
 	char sub[PATH_MAX];
 	json_error_t jerr;
 	json_t *f = json_loads(line, 0, &jerr);
 	const char *rule = json_string_value(json_object_get(f, "rule"));
 	const char *file = json_string_value(json_object_get(f, "file"));
+	const char *msg = json_string_value(json_object_get(f, "message"));
+	char *place;
+	size_t len;
 
 	if (!rule || !file) {
 		json_decref(f);
 		return -1;	/* not a finding object: a bug of rtcheck-clang */
 	}
-	if (strset_add(seen, line)) {
+	len = strlen(rule) + strlen(file) + (msg ? strlen(msg) : 0) + 64;
+	place = xmalloc(len);
+	snprintf(place, len, "%s\t%s\t%lld\t%lld\t%s", rule, file,
+		 (long long)json_integer_value(json_object_get(f, "line")),
+		 (long long)json_integer_value(json_object_get(f, "column")), msg ? msg : "");
+	if (strset_add(seen, line) && strset_add(places, place)) {
+		place = NULL;	/* kept by places */
 		fputs((*findings)++ ? ",\n" : "\n", json);
 		fputs(line, json);
 		count_add(rules, rule);
 		subsystem(file, sub, sizeof(sub));
 		count_add(subsystems, sub);
 	}
+	free(place);
 	json_decref(f);
 	return 0;
 }
@@ -198,7 +213,7 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 	sqlite3_stmt *xq;
 	char **xlines = NULL, **xtexts = NULL;
 	size_t nx = 0;
-	struct strset seen = { 0 };
+	struct strset seen = { 0 }, places = { 0 };
 	size_t i, j, ok = 0, nfailed = 0, notrun = 0, bad = 0, findings = 0, ntimed = 0;
 	size_t retried = 0;
 	char **texts = xmalloc((list->n + 1) * sizeof(*texts));
@@ -239,7 +254,7 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 			line[n] = '\0';
 			while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
 				line[--n] = '\0';
-			if (n && take_finding(json, line, &seen, &rules, &subsystems, &findings))
+			if (n && take_finding(json, line, &seen, &places, &rules, &subsystems, &findings))
 				bad++;
 		}
 	}
@@ -258,7 +273,7 @@ int write_reports(const struct sweep *sw, const struct tu_list *list, size_t *nf
 		}
 		xlines[nx] = line;
 		xtexts[nx++] = xstrdup((const char *)sqlite3_column_text(xq, 1));
-		if (take_finding(json, line, &seen, &rules, &subsystems, &findings))
+		if (take_finding(json, line, &seen, &places, &rules, &subsystems, &findings))
 			bad++;
 	}
 	sqlite3_finalize(xq);
@@ -372,6 +387,9 @@ out:
 	free(xtexts);
 	free(timed);
 	free(seen.slot);
+	for (i = 0; i < places.cap; i++)
+		free((char *)places.slot[i]);
+	free(places.slot);
 	counts_free(&rules);
 	counts_free(&subsystems);
 	return ret;
