@@ -122,6 +122,8 @@ def test_header_finding_listed_once(tmp_path):
     assert [(f["rule"], os.path.basename(f["file"]), f["line"]) for f in fs] == [
         ("rt-percpu-bh", "dup_nest.h", 13)]
     assert " 1 finding " in proc.stdout
+    sarif = json.load(open(out / "rtcheck.sarif"))
+    assert len(sarif["runs"][0]["results"]) == 1 and schema_errors(sarif) == []
 
 
 def test_facts_database(tree, tmp_path):

@@ -3,8 +3,8 @@
  * OUT/rtcheck.sarif: one SARIF 2.1.0 log for the whole sweep, merged from the
  * logs rtcheck-clang wrote per TU (OUT/tu/NAME.sarif). One run: the driver
  * has the union of the TUs' rules, the results are the TUs' results in path
- * order, and a result that several TUs report identically (a header's inline
- * function) is kept once, as in findings.json. TUs that failed or were not
+ * order, and a result that several TUs report at the same place (a header's
+ * inline function) is kept once, as in findings.json. TUs that failed or were not
  * run are the invocation's toolExecutionNotifications, so that a code
  * scanning front end shows that the log does not cover them.
  */
@@ -21,7 +21,7 @@ struct merge {
 	json_t *rules;		/* the driver's rules[] */
 	json_t *rule_index;	/* id -> index in rules */
 	json_t *results;
-	json_t *seen;		/* compact text of each result taken -> true */
+	json_t *seen;		/* compact text of each result's place taken -> true */
 	json_t *notes;		/* toolExecutionNotifications */
 };
 
@@ -75,23 +75,33 @@ static void merge_rules(struct merge *m, json_t *rules)
 	}
 }
 
-/* Appends result unless an identical one is there; its ruleIndex is the merged one. */
+/*
+ * Appends result unless one of the same place is there (the rule, the first
+ * location and the message: a header's finding that several TUs report, each
+ * with its own codeFlow, as findings.json keeps it); its ruleIndex is the
+ * merged one.
+ */
 static void merge_result(struct merge *m, json_t *result)
 {
 	const char *id = json_string_value(json_object_get(result, "ruleId"));
 	json_t *index = id ? json_object_get(m->rule_index, id) : NULL;
+	json_t *loc = json_array_get(json_object_get(result, "locations"), 0);
+	json_t *place = json_pack("[O?,O?,O?]", json_object_get(result, "ruleId"),
+				  json_object_get(loc, "physicalLocation"),
+				  json_object_get(json_object_get(result, "message"), "text"));
 	char *text;
 
 	if (index)
 		json_object_set(result, "ruleIndex", index);
 	else
 		json_object_del(result, "ruleIndex");
-	text = json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS);
+	text = place ? json_dumps(place, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (text && !json_object_get(m->seen, text)) {
 		json_object_set_new_nocheck(m->seen, text, json_true());
 		json_array_append(m->results, result);
 	}
 	free(text);
+	json_decref(place);
 }
 
 static void merge_tu(struct merge *m, const struct sweep *sw, const struct tu *tu)
