@@ -13,21 +13,14 @@ namespace {
 
 // Which successors of a two-way branch RT takes: {true edge, false edge}.
 std::pair<bool, bool> rtEdges(const Expr *Cond, ASTContext &Ctx) {
-  const SourceManager &SM = Ctx.getSourceManager();
-  // Only a condition written whole in the function (not inside a macro's own
-  // body, like WARN_ON's internals) can be read as text.
-  CharSourceRange Range = Lexer::makeFileCharRange(
-      CharSourceRange::getTokenRange(Cond->getSourceRange()), SM, Ctx.getLangOpts());
-  if (Range.isValid()) {
-    bool Invalid = false;
-    StringRef Text = Lexer::getSourceText(Range, SM, Ctx.getLangOpts(), &Invalid);
-    if (!Invalid) {
-      RtVerdict V = evaluateOnRt(Text);
-      if (V.MentionsRt) {
-        if (V.Value == Truth::Unknown)
-          return {true, true}; // never trust the configured tree's value
-        return {V.Value == Truth::True, V.Value == Truth::False};
-      }
+  // Only a condition written whole in the function can be read as text.
+  StringRef Text = spelledText(Cond, Ctx.getSourceManager(), Ctx.getLangOpts());
+  if (!Text.empty()) {
+    RtVerdict V = evaluateOnRt(Text);
+    if (V.MentionsRt) {
+      if (V.Value == Truth::Unknown)
+        return {true, true}; // never trust the configured tree's value
+      return {V.Value == Truth::True, V.Value == Truth::False};
     }
   }
   bool Value;

@@ -114,6 +114,18 @@ bool pointMattersOnRt(const PerCpuPoint &P, bool ReadBack) {
   return false;
 }
 
+bool pointReadsValue(const PerCpuPoint &P) {
+  return P.Access->Kind == PerCpuAccessKind::ValueRead || P.Use == PerCpuUseKind::Read;
+}
+
+bool lockOfTheObject(const PerCpuPoint &P, const HeldContext &Bh) {
+  if (!Bh.DisablesBh || !P.Access->Local)
+    return false;
+  StringRef Root = StringRef(Bh.Key).ltrim("&( ").take_while(
+      [](char C) { return isalnum((unsigned char)C) || C == '_'; });
+  return Root == P.Access->Local->getName();
+}
+
 std::string pointPhrase(const PerCpuPoint &P, const std::string &Object) {
   switch (P.Access->Kind) {
   case PerCpuAccessKind::Pointer:

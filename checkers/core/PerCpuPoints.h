@@ -44,6 +44,13 @@ int useWeight(PerCpuUseKind K);
 /// value is read back (a recursion limit) do.
 bool pointMattersOnRt(const PerCpuPoint &P, bool ReadBack);
 
+/// The point reads the data back: the object's updates are not blind statistics.
+bool pointReadsValue(const PerCpuPoint &P);
+
+/// spin_lock_bh(&ul->lock) with ul = raw_cpu_ptr(&rt_uncached_list): Bh is a
+/// lock the per-CPU object carries, and it serialises the object.
+bool lockOfTheObject(const PerCpuPoint &P, const HeldContext &Bh);
+
 /// For chains: "updates this CPU's softnet_data.xmit non-atomically: ...".
 std::string pointPhrase(const PerCpuPoint &P, const std::string &Object);
 

@@ -4,7 +4,6 @@
 #include "core/RtCondition.h"
 #include "core/SpelledCall.h"
 #include "clang/AST/Stmt.h"
-#include "clang/Lex/Lexer.h"
 
 using namespace clang;
 
@@ -13,12 +12,7 @@ namespace {
 
 // The condition as written in the function, or empty.
 StringRef conditionText(const Expr *Cond, const TuFacts &TU) {
-  const LangOptions &LO = TU.Ctx.getLangOpts();
-  CharSourceRange Range = Lexer::makeFileCharRange(
-      CharSourceRange::getTokenRange(Cond->getSourceRange()), TU.SM, LO);
-  bool Invalid = false;
-  StringRef Text = Range.isValid() ? Lexer::getSourceText(Range, TU.SM, LO, &Invalid) : "";
-  return Invalid ? "" : Text.trim();
+  return spelledText(Cond, TU.SM, TU.Ctx.getLangOpts()).trim();
 }
 
 // "IS_ENABLED(CONFIG_RPS)": the option of a config test that RT does not

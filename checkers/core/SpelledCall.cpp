@@ -76,6 +76,14 @@ MacroStepCache StepCache;
 
 void forgetMacroSteps() { StepCache.clear(); }
 
+StringRef spelledText(const Expr *E, const SourceManager &SM, const LangOptions &LO) {
+  CharSourceRange Range =
+      Lexer::makeFileCharRange(CharSourceRange::getTokenRange(E->getSourceRange()), SM, LO);
+  bool Invalid = false;
+  StringRef Text = Range.isValid() ? Lexer::getSourceText(Range, SM, LO, &Invalid) : "";
+  return Invalid ? "" : Text;
+}
+
 llvm::SmallVector<StringRef, 4> spelledMacros(SourceLocation Loc, const SourceManager &SM,
                                               const LangOptions &LO, SourceLocation &Site) {
   // Walk from the token out to the file. A macro-argument step moves to

@@ -41,6 +41,11 @@ llvm::SmallVector<llvm::StringRef, 4> spelledMacros(clang::SourceLocation Loc,
                                                     const clang::LangOptions &LO,
                                                     clang::SourceLocation &Site);
 
+/// The text of E as written in the file, or empty when it is not written
+/// whole there (inside a macro's own body, like WARN_ON's internals).
+llvm::StringRef spelledText(const clang::Expr *E, const clang::SourceManager &SM,
+                            const clang::LangOptions &LO);
+
 /// spelledMacros() memoises its steps for one TU's SourceManager; a new TU
 /// (which may get the old one's address) starts with this.
 void forgetMacroSteps();

@@ -121,11 +121,6 @@ private:
     return {P, keyOf(P), Field ? P.UseLoc : P.Loc, std::move(Chain), std::move(Why)};
   }
 
-  // Reads the data back: the object's updates are not blind statistics.
-  static bool readsValue(const PerCpuPoint &P) {
-    return P.Access->Kind == PerCpuAccessKind::ValueRead || P.Use == PerCpuUseKind::Read;
-  }
-
   void collect(const TuFacts &TU) {
     Points.clear(), Objects.clear(), FreePoints.clear(), ReadObjects.clear(), SelfLocked.clear();
     CommonBhLocks.clear();
@@ -145,7 +140,7 @@ private:
       }
     for (auto &[F, List] : Points)
       for (const PerCpuPoint &P : List) {
-        if (readsValue(P))
+        if (pointReadsValue(P))
           ReadObjects.insert(keyOf(P));
         if (llvm::any_of(P.State->Held, [&](const HeldContext &H) { return lockOfTheObject(P, H); }))
           SelfLocked.insert(keyOf(P));
@@ -160,20 +155,10 @@ private:
     for (auto &[F, List] : All)
       if (!F->InMainFile)
         for (const PerCpuPoint &P : List)
-          if (readsValue(P))
+          if (pointReadsValue(P))
             ReadObjects.insert(keyOf(P));
     Locked.emplace(TU);
     FreePoints = findFreePoints(TU, All, *Locked, MaxDepth);
-  }
-
-  // spin_lock_bh(&ul->lock) with ul = raw_cpu_ptr(&rt_uncached_list): the
-  // per-CPU object carries the lock that serialises it.
-  static bool lockOfTheObject(const PerCpuPoint &P, const HeldContext &Bh) {
-    if (!Bh.DisablesBh || !P.Access->Local)
-      return false;
-    StringRef Root = StringRef(Bh.Key).ltrim("&( ").take_while(
-        [](char C) { return isalnum((unsigned char)C) || C == '_'; });
-    return Root == P.Access->Local->getName();
   }
 
   // spin_lock_bh(&l) serialises an object when l is held at all its points.
