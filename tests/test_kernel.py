@@ -18,11 +18,13 @@ def load():
         if not line:
             continue
         tree, path, rule, *want = line
+        # "fn:count@severity": the findings of fn must have that severity.
         counts = collections.Counter()
         for item in want:
             if item != "-":
                 fn, n = item.rsplit(":", 1)
-                counts[fn] += int(n)
+                n, _, severity = n.partition("@")
+                counts[fn + (f"@{severity}" if severity else "")] += int(n)
         cases.append((tree, path, rule, counts))
     return cases
 
@@ -38,7 +40,9 @@ def test_kernel_file(tree, path, rule, want):
     proc = run_rtcheck("check", "--build", build, "--format", "json", "--rules", rule, path)
     assert proc.returncode == 0, proc.stderr
     findings = json.loads(proc.stdout)["findings"]
-    got = collections.Counter(f["function"] for f in findings)
+    with_severity = any("@" in fn for fn in want)
+    got = collections.Counter(f["function"] + (f"@{f['severity']}" if with_severity else "")
+                              for f in findings)
     detail = "\n".join(f"{f['file']}:{f['line']}: {f['function']}: {f['message']}"
                        for f in findings)
     assert got == want, f"{tree} {path}: got {dict(got)}, want {dict(want)}\n{detail}"

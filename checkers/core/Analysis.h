@@ -34,6 +34,10 @@ struct SleepSite {
   std::string Op;       ///< "kmalloc"
   std::string Why;      ///< "allocates memory: ..."
   std::vector<ChainStep> Path; ///< calls from the function down to Op
+  /// Context facts known false on the way (a guard such as "if
+  /// (irqs_disabled()) defer; else ..."): a caller that makes one true does
+  /// not reach Op.
+  unsigned Unless = 0;
 };
 
 /// What the engine knows of one function defined in the main file.

@@ -27,6 +27,8 @@ enum class ContextKind {
   Softirq,      ///< function runs in softirq context (NAPI poll, timer, tasklet ...)
 };
 
+inline unsigned kindBit(ContextKind K) { return 1u << unsigned(K); }
+
 /// What RT's lockdep calls LD_WAIT_SPIN: nothing that sleeps on RT may run.
 inline bool isTrulyAtomic(ContextKind K) {
   return K == ContextKind::RawLock || K == ContextKind::PreemptOff ||
@@ -51,6 +53,13 @@ struct HeldContext {
   bool Must = true;      ///< held on every path to this point
   bool DisablesBh = false; ///< RtLock taken with BH disabled (spin_lock_bh())
   bool LocalLock = false;  ///< RtLock that is a local_lock_t (local_lock_nested_bh())
+  /// RawLock whose entry also disabled interrupts (raw_spin_lock_irqsave()):
+  /// a raw_spin_unlock() leaves an IrqOff behind.
+  bool IrqsOff = false;
+  /// Taken again after the function dropped its caller's context of the same
+  /// kind (__run_hrtimer(): unlock, run the callback, lock): the caller's
+  /// context again, not one the function returns holding.
+  bool Retaken = false;
   const clang::VarDecl *Guard = nullptr; ///< guard() variable that ends it
   const clang::CallExpr *Call = nullptr; ///< the call that entered it, in this function
   /// Given to the whole function by how it is registered (hard-irq handler,
@@ -69,6 +78,13 @@ struct ContextState {
   /// drops the caller's raw lock) on some path to here: what follows does not
   /// run in the caller's context.
   bool ReleasedInherited = false;
+  /// Kinds (bits of ContextKind) of the caller's contexts the function has
+  /// ended on some path to here and not taken again: what it releases.
+  unsigned DroppedInherited = 0;
+  /// Context facts (CONTEXT_FACT_*) known false on every path to here: a
+  /// branch on "in_irq() || irqs_disabled()" went the "no" way. A caller
+  /// whose context makes one of them true does not reach here.
+  unsigned Excluded = 0;
 
   /// The function itself entered a truly atomic context held on every path
   /// (not one given by how it is registered).
@@ -87,6 +103,10 @@ struct ContextState {
     return nullptr;
   }
 };
+
+/// What the contexts held on every path make true (CONTEXT_FACT_* bits of
+/// rtcheck/context_facts.h): irqs off, hard irq, a raised preempt count.
+unsigned contextFacts(const ContextState &S);
 
 /// "raw_spin_lock_irqsave(&trie->lock)", for messages.
 std::string describe(const HeldContext &H);

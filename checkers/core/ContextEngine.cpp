@@ -1,5 +1,6 @@
 #include "core/ContextEngine.h"
 #include "core/KernelApi.h"
+#include "rtcheck/context_facts.h"
 #include "clang/AST/Attr.h"
 #include "clang/AST/Expr.h"
 #include "clang/Basic/Builtins.h"
@@ -9,6 +10,34 @@
 using namespace clang;
 
 namespace rtcheck {
+
+unsigned contextFacts(const ContextState &S) {
+  unsigned Facts = 0;
+  for (const HeldContext &H : S.Held) {
+    if (!H.Must)
+      continue;
+    switch (H.Kind) {
+    case ContextKind::RawLock:
+      Facts |= CONTEXT_FACT_PREEMPT_COUNT | (H.IrqsOff ? CONTEXT_FACT_IRQS_OFF : 0);
+      break;
+    case ContextKind::PreemptOff:
+      Facts |= CONTEXT_FACT_PREEMPT_COUNT;
+      break;
+    case ContextKind::IrqOff:
+      Facts |= CONTEXT_FACT_IRQS_OFF;
+      break;
+    case ContextKind::Nmi:
+      Facts |= CONTEXT_FACT_NMI;
+      [[fallthrough]];
+    case ContextKind::HardIrq:
+      Facts |= CONTEXT_FACT_HARDIRQ | CONTEXT_FACT_IRQS_OFF | CONTEXT_FACT_PREEMPT_COUNT;
+      break;
+    default:
+      break;
+    }
+  }
+  return Facts;
+}
 
 std::string describe(const HeldContext &H) {
   if (H.FromEntry)
@@ -142,25 +171,57 @@ std::optional<ContextKind> trylockKind(ApiEffect E) {
   return std::nullopt;
 }
 
-// Removes the innermost context of Kind, preferring the same lock; false if
-// none is held (the function releases what its caller took).
-bool release(ContextState &S, ContextKind Kind, StringRef Key) {
-  auto Match = S.Held.rend();
+// The innermost context of Kind, preferring the same lock; null if none is
+// held (the function releases what its caller took: ReleasedInherited).
+HeldContext *innermost(ContextState &S, ContextKind Kind, StringRef Key) {
+  HeldContext *Match = nullptr;
   for (auto It = S.Held.rbegin(); It != S.Held.rend(); ++It)
     if (It->Kind == Kind && !It->FromEntry) {
-      if (It->Key == Key) {
-        Match = It;
-        break;
-      }
-      if (Match == S.Held.rend())
-        Match = It;
+      if (It->Key == Key)
+        return &*It;
+      if (!Match)
+        Match = &*It;
     }
-  if (Match == S.Held.rend()) {
+  if (!Match) {
     S.ReleasedInherited = true;
-    return false;
+    S.DroppedInherited |= kindBit(Kind);
   }
-  S.Held.erase(std::next(Match).base());
-  return true;
+  return Match;
+}
+
+void erase(ContextState &S, const HeldContext *H) { S.Held.erase(S.Held.begin() + (H - S.Held.data())); }
+
+// Removes the innermost context of Kind; false if none is held.
+bool release(ContextState &S, ContextKind Kind, StringRef Key) {
+  HeldContext *H = innermost(S, Kind, Key);
+  if (H)
+    erase(S, H);
+  return H;
+}
+
+void noteReleased(FunctionEffect &Effect, ContextKind K) {
+  if (!llvm::is_contained(Effect.Released, K))
+    Effect.Released.push_back(K);
+}
+
+// A raw unlock. One that restores interrupts (raw_spin_unlock_irqrestore())
+// also ends an irqs-off context entered apart from the lock (local_irq_save();
+// raw_spin_lock()); one that does not (raw_spin_unlock()) leaves the
+// interrupts of an irqsave lock off until local_irq_restore().
+void releaseRawLock(ContextState &S, StringRef Key, bool RestoresIrqs, FunctionEffect &Effect) {
+  HeldContext *Lock = innermost(S, ContextKind::RawLock, Key);
+  if (!Lock)
+    noteReleased(Effect, ContextKind::RawLock);
+  if (Lock && Lock->IrqsOff && !RestoresIrqs) {
+    Lock->Kind = ContextKind::IrqOff;
+    Lock->IrqsOff = false;
+    return;
+  }
+  bool IrqsWithLock = Lock && Lock->IrqsOff;
+  if (Lock)
+    erase(S, Lock);
+  if (RestoresIrqs && !IrqsWithLock && !release(S, ContextKind::IrqOff, ""))
+    noteReleased(Effect, ContextKind::IrqOff);
 }
 
 // Merge at a join point: an entry held on both paths stays; two different
@@ -169,6 +230,8 @@ bool release(ContextState &S, ContextKind Kind, StringRef Key) {
 // held on only some paths becomes "may".
 void join(ContextState &Into, const ContextState &From) {
   Into.ReleasedInherited = Into.ReleasedInherited || From.ReleasedInherited;
+  Into.DroppedInherited |= From.DroppedInherited;
+  Into.Excluded &= From.Excluded;
   std::vector<bool> Used(From.Held.size());
   auto Pair = [&](HeldContext &H, auto Matches) {
     for (size_t I = 0; I < From.Held.size(); ++I)
@@ -204,7 +267,8 @@ void join(ContextState &Into, const ContextState &From) {
 }
 
 bool sameState(const ContextState &A, const ContextState &B) {
-  if (A.Held.size() != B.Held.size() || A.ReleasedInherited != B.ReleasedInherited)
+  if (A.Held.size() != B.Held.size() || A.ReleasedInherited != B.ReleasedInherited ||
+      A.DroppedInherited != B.DroppedInherited || A.Excluded != B.Excluded)
     return false;
   for (size_t I = 0; I < A.Held.size(); ++I)
     if (!A.Held[I].sameEntry(B.Held[I]) || A.Held[I].Must != B.Held[I].Must)
@@ -292,6 +356,7 @@ public:
         if (!T || !F.Cfg.takesEdge(*B, Index))
           continue;
         ContextState Out = S;
+        Out.Excluded |= F.Cfg.excludedOn(*B, Index);
         if (Try && Index == (OnFalseEdge ? 1u : 0u))
           enter(Out, *Try, *trylockKind(apiOf(*Try)->Effect), nullptr);
         std::optional<ContextState> &Dest = In[T->getBlockID()];
@@ -307,10 +372,15 @@ public:
         Work.push_back(T);
       }
     }
-    if (AtExit)
+    if (AtExit) {
       for (const HeldContext &H : AtExit->Held)
-        if (H.Must && !H.FromEntry && !H.Guard)
+        if (H.Must && !H.FromEntry && !H.Guard && !H.Retaken)
           Effect.Acquired.push_back(H);
+      // What it dropped and took again on every path is its caller's still.
+      llvm::erase_if(Effect.Released, [&](ContextKind K) {
+        return !(AtExit->DroppedInherited & kindBit(K));
+      });
+    }
     return Effect;
   }
 
@@ -321,6 +391,15 @@ private:
 
   const ApiEntry *apiOf(const CallExpr &C) const {
     return lookupApi(F.calls()[F.Cfg.CallIndex.lookup(&C)].ApiName);
+  }
+
+  // H takes again what the function dropped of its caller's.
+  static void retake(ContextState &S, HeldContext &H) {
+    unsigned Bits = kindBit(H.Kind) | (H.IrqsOff ? kindBit(ContextKind::IrqOff) : 0);
+    if (S.DroppedInherited & kindBit(H.Kind)) {
+      H.Retaken = true;
+      S.DroppedInherited &= ~Bits;
+    }
   }
 
   void enter(ContextState &S, const CallExpr &C, ContextKind Kind, const ApiEntry *A) {
@@ -347,6 +426,8 @@ private:
     H.Call = &C;
     H.DisablesBh = Entry && Entry->Effect == ApiEffect::RT_LOCK_BH;
     H.LocalLock = Entry && Entry->Effect == ApiEffect::LOCAL_LOCK;
+    H.IrqsOff = Kind == ContextKind::RawLock && Entry && Entry->IrqsToo;
+    retake(S, H);
     S.Held.push_back(std::move(H));
   }
 
@@ -356,20 +437,26 @@ private:
         return;
       if (auto K = enters(A->Effect))
         enter(S, *C.Call, *K, A);
+      else if (A->Effect == ApiEffect::RAW_UNLOCK)
+        releaseRawLock(S, spelledArgument(SM, C.Site, A->Arg), A->IrqsToo, Effect);
       else if (auto K = leaves(A->Effect))
-        if (!release(S, *K, spelledArgument(SM, C.Site, A->Arg)) &&
-            std::find(Effect.Released.begin(), Effect.Released.end(), *K) ==
-                Effect.Released.end())
-          Effect.Released.push_back(*K);
+        if (!release(S, *K, spelledArgument(SM, C.Site, A->Arg)))
+          noteReleased(Effect, *K);
       return;
     }
     const FunctionFacts *Callee = TU.callee(C);
     if (!Callee || Callee == &F)
       return;
-    for (ContextKind K : Callee->Effect.Released)
-      if (!release(S, K, "") &&
-          std::find(Effect.Released.begin(), Effect.Released.end(), K) == Effect.Released.end())
-        Effect.Released.push_back(K);
+    // A wrapper that ends a raw lock and the interrupts of its caller
+    // (krc_this_cpu_unlock()) is a raw_spin_unlock_irqrestore().
+    const auto &Released = Callee->Effect.Released;
+    bool RawAndIrqs = llvm::is_contained(Released, ContextKind::RawLock) &&
+                      llvm::is_contained(Released, ContextKind::IrqOff);
+    for (ContextKind K : Released)
+      if (K == ContextKind::RawLock)
+        releaseRawLock(S, "", RawAndIrqs, Effect);
+      else if (!(RawAndIrqs && K == ContextKind::IrqOff) && !release(S, K, ""))
+        noteReleased(Effect, K);
     for (const HeldContext &Inner : Callee->Effect.Acquired) {
       HeldContext H = Inner;
       H.Origin.insert(H.Origin.begin(),
@@ -379,6 +466,7 @@ private:
       H.Api = Callee->Name;
       H.Must = true;
       H.Call = nullptr; // entered inside the callee
+      retake(S, H);
       S.Held.push_back(std::move(H));
     }
   }
@@ -440,8 +528,9 @@ std::vector<SleepSite> sleepSites(const TuFacts &TU, const FunctionFacts &F) {
       continue; // reported inside F
     if (F.StateBefore[I].ReleasedInherited)
       continue; // the caller's context has ended here
+    unsigned Unless = F.StateBefore[I].Excluded;
     if (auto Op = sleepOp(C)) {
-      Out.push_back({C.Site, F.Name, Op->Op, Op->Why, {}});
+      Out.push_back({C.Site, F.Name, Op->Op, Op->Why, {}, Unless});
       continue;
     }
     for (const FunctionFacts *Callee : TU.callees(C)) {
@@ -451,6 +540,7 @@ std::vector<SleepSite> sleepSites(const TuFacts &TU, const FunctionFacts &F) {
         if (Inner.Path.size() >= MaxChainDepth || Out.size() >= MaxSleepSites)
           break;
         SleepSite S = Inner;
+        S.Unless |= Unless;
         S.Path.insert(S.Path.begin(), {C.Site, F.Name, "calls " + Callee->Name + "()"});
         Out.push_back(std::move(S));
       }
@@ -463,12 +553,18 @@ bool sameSites(const std::vector<SleepSite> &A, const std::vector<SleepSite> &B)
   if (A.size() != B.size())
     return false;
   for (size_t I = 0; I < A.size(); ++I)
-    if (A[I].Loc != B[I].Loc || A[I].Path.size() != B[I].Path.size())
+    if (A[I].Loc != B[I].Loc || A[I].Path.size() != B[I].Path.size() ||
+        A[I].Unless != B[I].Unless)
       return false;
   return true;
 }
 
 } // namespace
+
+bool isBootCode(const FunctionDecl &FD) {
+  const auto *Section = FD.getAttr<SectionAttr>();
+  return Section && Section->getName().startswith(".init.");
+}
 
 const char *dyingContextOf(const TuFacts &TU, const FunctionFacts &F) {
   SourceLocation Where = TU.SM.getExpansionLoc(F.Decl->getLocation());

@@ -30,6 +30,11 @@ std::optional<SleepOp> sleepOp(const SpelledCall &C);
 /// below F is not reported, neither in F nor through it.
 const char *dyingContextOf(const TuFacts &TU, const FunctionFacts &F);
 
+/// __init code (.init.text) runs at boot, before the scheduler does: its
+/// irqs-off sections (start_kernel's, check_timer()'s) may sleep, and are not
+/// reported, in one TU as across TUs.
+bool isBootCode(const clang::FunctionDecl &FD);
+
 /// Argument Index of the invocation written at Site ("spin_lock(&l)" -> "&l"),
 /// as text; guard(class)(lock) and scoped_guard(class, lock) give the lock.
 std::string spelledArgument(const clang::SourceManager &SM, clang::SourceLocation Site,

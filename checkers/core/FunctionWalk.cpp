@@ -1,4 +1,5 @@
 #include "core/FunctionWalk.h"
+#include "rtcheck/context_facts.h"
 #include "core/RtCondition.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Attr.h"
@@ -71,6 +72,45 @@ bool hasCleanupVariable(const FunctionDecl *FD) {
   return F.Found;
 }
 
+// A branch on a context test ("in_irq()", "!preemptible()", "unlikely(in_nmi())"):
+// the facts known false on its {true, false} edges (context_tests.def).
+std::pair<unsigned, unsigned> contextTestEdges(StringRef Text) {
+  struct Test {
+    StringRef Name;
+    bool TrueWhen;
+    unsigned Facts;
+  };
+  static const Test Tests[] = {
+#define RTCHECK_CONTEXT_TEST(Name, TrueWhen, Facts) {Name, TrueWhen != 0, Facts},
+#include "rtcheck/context_tests.def"
+#undef RTCHECK_CONTEXT_TEST
+  };
+  bool Negated = false;
+  for (Text = Text.trim();;) {
+    if (Text.consume_front("!")) {
+      Negated = !Negated;
+      Text = Text.ltrim();
+    } else if ((Text.consume_front("likely") || Text.consume_front("unlikely")) &&
+               Text.ltrim().startswith("(") && Text.endswith(")")) {
+      Text = Text.ltrim().drop_front().drop_back().trim();
+    } else if (Text.startswith("(") && Text.endswith(")")) {
+      Text = Text.drop_front().drop_back().trim();
+    } else {
+      break;
+    }
+  }
+  StringRef Name = Text.take_while([](char C) { return isalnum((unsigned char)C) || C == '_'; });
+  if (Name.empty() || Text.drop_front(Name.size()).trim() != "()")
+    return {0, 0};
+  for (const Test &T : Tests)
+    if (T.Name == Name) {
+      // Where the test reads TrueWhen's opposite, none of its facts holds.
+      bool FalseOnTrueEdge = T.TrueWhen == Negated;
+      return FalseOnTrueEdge ? std::make_pair(T.Facts, 0u) : std::make_pair(0u, T.Facts);
+    }
+  return {0, 0};
+}
+
 } // namespace
 
 FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegions &Dead,
@@ -106,10 +146,15 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
   const CFG &G = *F.Graph;
   F.Reached.resize(G.getNumBlockIDs());
   F.Edges.assign(G.getNumBlockIDs(), {true, true});
+  F.Excludes.assign(G.getNumBlockIDs(), {0, 0});
   for (const CFGBlock *B : G)
-    if (B->succ_size() == 2)
+    if (B->succ_size() == 2) {
       if (const auto *Cond = dyn_cast_or_null<Expr>(B->getTerminatorCondition()))
         F.Edges[B->getBlockID()] = rtEdges(Cond, Ctx);
+      // "a || b" branches twice: the last condition is the one tested here.
+      if (const Expr *Last = B->getLastCondition())
+        F.Excludes[B->getBlockID()] = contextTestEdges(spelledText(Last, SM, Ctx.getLangOpts()));
+    }
 
   std::vector<const CFGBlock *> Work{&G.getEntry()};
   F.Reached.set(G.getEntry().getBlockID());

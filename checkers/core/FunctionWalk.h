@@ -39,6 +39,17 @@ struct FunctionCfg {
   /// reference they are evaluated at: {I, J}.
   llvm::DenseMap<const clang::Stmt *, llvm::SmallVector<std::pair<unsigned, unsigned>, 1>> UseAt;
 
+  /// Per block id, for two-way branches on a context test (irqs_disabled(),
+  /// in_nmi(): context_tests.def): the context facts known false on the
+  /// {true, false} edge.
+  std::vector<std::pair<unsigned, unsigned>> Excludes;
+  unsigned excludedOn(const clang::CFGBlock &From, unsigned SuccIndex) const {
+    if (From.succ_size() != 2 || Excludes.empty())
+      return 0;
+    auto E = Excludes[From.getBlockID()];
+    return SuccIndex == 0 ? E.first : E.second;
+  }
+
   bool takesEdge(const clang::CFGBlock &From, unsigned SuccIndex) const {
     if (From.succ_size() != 2)
       return true;

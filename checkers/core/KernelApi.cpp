@@ -3,17 +3,28 @@
 
 namespace rtcheck {
 
-static const ApiEntry Table[] = {
+static ApiEntry Table[] = {
 #define RTCHECK_API(Name, Effect, Arg, Why) {Name, ApiEffect::Effect, Arg, Why},
 #include "rtcheck/kernel_api.def"
+#undef RTCHECK_API
+};
+
+static const llvm::StringRef IrqsToo[] = {
+#define RTCHECK_API(Name, Effect, Arg, Why)
+#define RTCHECK_IRQS_TOO(Name) Name,
+#include "rtcheck/kernel_api.def"
+#undef RTCHECK_IRQS_TOO
 #undef RTCHECK_API
 };
 
 const ApiEntry *lookupApi(llvm::StringRef Name) {
   static const llvm::StringMap<const ApiEntry *> Index = [] {
     llvm::StringMap<const ApiEntry *> M;
-    for (const ApiEntry &E : Table)
+    for (ApiEntry &E : Table)
       M[E.Name] = &E;
+    for (llvm::StringRef Name : IrqsToo)
+      if (auto It = M.find(Name); It != M.end())
+        const_cast<ApiEntry *>(It->second)->IrqsToo = true;
     return M;
   }();
   auto It = Index.find(Name);

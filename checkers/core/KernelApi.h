@@ -31,6 +31,9 @@ struct ApiEntry {
   ApiEffect Effect;
   int Arg;            ///< argument naming the lock, or -1
   llvm::StringRef Why; ///< for operations that sleep on RT
+  /// A raw lock operation that also disables (lock) or restores (unlock)
+  /// interrupts: raw_spin_lock_irqsave(), raw_spin_unlock_irqrestore().
+  bool IrqsToo = false;
 };
 
 /// The table entry for a name spelled in the source, or null.

@@ -288,7 +288,7 @@ int findings_fail_werror(const struct findings *fs)
 	size_t i;
 
 	for (i = 0; i < fs->n; i++)
-		if (fs->v[i].hidden == SHOWN && strcmp(fs->v[i].rule, RULE_IGNORE_UNUSED))
+		if (fs->v[i].hidden == SHOWN && fs->v[i].severity != RTCHECK_NOTE)
 			return 1;
 	return 0;
 }

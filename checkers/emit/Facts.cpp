@@ -6,9 +6,19 @@
 #include "emit/Emit.h"
 #include "core/BhSerialisation.h"
 #include "core/ContextEngine.h"
+#include "rtcheck/context_facts.h"
 #include "clang/AST/Attr.h"
 
 namespace rtcheck {
+
+// Context facts (rtcheck/context_facts.h) by name, for "unless" and "atomic_facts".
+static llvm::json::Array factNames(unsigned Facts) {
+  llvm::json::Array Names;
+  for (unsigned I = 0; I < CONTEXT_FACT_COUNT; ++I)
+    if (Facts & (1u << I))
+      Names.push_back(rtcheck_context_fact_names[I]);
+  return Names;
+}
 
 static const char *kindName(ContextKind K) {
   switch (K) {
@@ -47,11 +57,8 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
     llvm::json::Object O = where(TU, Paths, F.Decl->getLocation());
     O["name"] = F.Name;
     O["static"] = !F.Decl->isExternallyVisible();
-    // __init code runs at boot, before the scheduler does: its irqs-off
-    // sections (start_kernel's) may sleep; the sweep does not report them.
-    if (const auto *Section = F.Decl->getAttr<clang::SectionAttr>())
-      if (Section->getName().startswith(".init."))
-        O["init"] = true;
+    if (isBootCode(*F.Decl))
+      O["init"] = true;
     llvm::json::Array Entry, Holding, Releases, Sleeps, Calls;
     for (const HeldContext &H : F.EntryContexts)
       Entry.push_back(llvm::json::Object{{"kind", kindName(H.Kind)}, {"note", H.Note}});
@@ -65,6 +72,8 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
       Site["op"] = S.Op;
       Site["why"] = S.Why;
       Site["depth"] = S.Path.size();
+      if (S.Unless)
+        Site["unless"] = factNames(S.Unless);
       Sleeps.push_back(std::move(Site));
     }
     for (size_t I = 0; I < F.calls().size(); ++I) {
@@ -85,6 +94,7 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
           llvm::json::Object Begin = where(TU, Paths, A->Begin);
           Begin["note"] = A->FromEntry ? A->Note : describe(*A) + " enters truly atomic context";
           Call["atomic_at"] = std::move(Begin);
+          Call["atomic_facts"] = factNames(contextFacts(S));
         }
         // For rt-percpu-bh across TUs: does the call run with only BH off,
         // or does something here already serialise what it does?
@@ -97,6 +107,8 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
         } else if (How == Serialised::Protected || S.ReleasedInherited) {
           Call["serialised"] = true;
         }
+        if (S.Excluded)
+          Call["unless"] = factNames(S.Excluded);
         llvm::json::Array Held;
         for (const HeldContext &H : S.Held)
           if (H.Must)

@@ -41,12 +41,16 @@ public:
   void check(const TuFacts &TU, FindingSink &Out) override {
     llvm::DenseSet<unsigned> Reported; // one finding per sleeping call
     for (const FunctionFacts &F : TU.Functions) {
-      // panic(), an oops ...: the system is going down (dying_contexts.def).
-      if (!F.InMainFile || dyingContextOf(TU, F))
+      // panic(), an oops ...: the system is going down (dying_contexts.def);
+      // __init: the scheduler does not run yet.
+      if (!F.InMainFile || dyingContextOf(TU, F) || isBootCode(*F.Decl))
         continue;
       for (size_t I = 0; I < F.calls().size(); ++I) {
-        const HeldContext *Atomic = F.StateBefore[I].trulyAtomic();
-        if (!Atomic)
+        const ContextState &State = F.StateBefore[I];
+        const HeldContext *Atomic = State.trulyAtomic();
+        // A guard on the way says this context does not get here.
+        unsigned Facts = contextFacts(State);
+        if (!Atomic || (Facts & State.Excluded))
           continue;
         const SpelledCall &C = F.calls()[I];
         std::vector<ChainStep> Chain = Atomic->Origin;
@@ -60,7 +64,7 @@ public:
         }
         for (const FunctionFacts *Callee : TU.callees(C))
           for (const SleepSite &S : Callee->MaySleep) {
-            if (!Reported.insert(S.Loc.getRawEncoding()).second)
+            if ((Facts & S.Unless) || !Reported.insert(S.Loc.getRawEncoding()).second)
               continue;
             std::vector<ChainStep> Full = Chain;
             Full.push_back({C.Site, F.Name, "calls " + Callee->Name + "()"});

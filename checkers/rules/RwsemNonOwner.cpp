@@ -120,9 +120,10 @@ public:
         Msg += " takes or releases an rw_semaphore on behalf of another task: on "
                "PREEMPT_RT rw_semaphores are rt_mutex based, and a read lock that no "
                "task owns escapes priority inheritance";
-        // Worse in truly atomic context or an irq_work: RT forbids even the
-        // trylock there (kernel/bpf/mmap_unlock_work.h).
-        rtcheck_severity Severity = RTCHECK_WARNING;
+        // In sleepable context the interface works on RT (locktypes.rst): a
+        // note. RT forbids it in truly atomic context or an irq_work, where
+        // not even the trylock is allowed (kernel/bpf/mmap_unlock_work.h).
+        rtcheck_severity Severity = RTCHECK_NOTE;
         const ContextState &State = F.StateBefore[I];
         const HeldContext *Hostile = State.trulyAtomic();
         for (const HeldContext &H : State.Held)

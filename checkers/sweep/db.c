@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION "5"
+#define SCHEMA_VERSION "6"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
@@ -30,11 +30,13 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS entry(function INTEGER REFERENCES function(id) ON DELETE CASCADE,"
 	"  kind TEXT, note TEXT);"
 	"CREATE TABLE IF NOT EXISTS sleep(function INTEGER REFERENCES function(id) ON DELETE CASCADE,"
-	"  site_function TEXT, op TEXT, why TEXT, file TEXT, line INTEGER, depth INTEGER);"
+	"  site_function TEXT, op TEXT, why TEXT, file TEXT, line INTEGER, depth INTEGER,"
+	"  unless INTEGER);"
 	"CREATE TABLE IF NOT EXISTS call(function INTEGER REFERENCES function(id) ON DELETE CASCADE,"
 	"  callee TEXT, local INTEGER, file TEXT, line INTEGER, held TEXT, atomic TEXT,"
 	"  atomic_file TEXT, atomic_line INTEGER, atomic_note TEXT,"
-	"  serialised INTEGER, bh_file TEXT, bh_line INTEGER, bh_note TEXT, released INTEGER);"
+	"  serialised INTEGER, bh_file TEXT, bh_line INTEGER, bh_note TEXT, released INTEGER,"
+	"  unless INTEGER, atomic_facts INTEGER);"
 	"CREATE TABLE IF NOT EXISTS percpu_free(function INTEGER REFERENCES function(id)"
 	"  ON DELETE CASCADE, object TEXT, use_function TEXT, file TEXT, line INTEGER, note TEXT,"
 	"  calls TEXT);"
@@ -350,11 +352,11 @@ static const char *const merge_sql[] = {
 	"INSERT INTO function SELECT id + :foff, tu + :tuoff, name, file, line, static, init"
 	" FROM shard.function",
 	"INSERT INTO entry SELECT function + :foff, kind, note FROM shard.entry",
-	"INSERT INTO sleep SELECT function + :foff, site_function, op, why, file, line, depth"
-	" FROM shard.sleep",
+	"INSERT INTO sleep SELECT function + :foff, site_function, op, why, file, line, depth,"
+	" unless FROM shard.sleep",
 	"INSERT INTO call SELECT function + :foff, callee, local, file, line, held, atomic,"
-	" atomic_file, atomic_line, atomic_note, serialised, bh_file, bh_line, bh_note, released"
-	" FROM shard.call",
+	" atomic_file, atomic_line, atomic_note, serialised, bh_file, bh_line, bh_note, released,"
+	" unless, atomic_facts FROM shard.call",
 	"INSERT INTO percpu_free SELECT function + :foff, object, use_function, file, line, note,"
 	" calls"
 	" FROM shard.percpu_free",

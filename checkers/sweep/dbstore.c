@@ -6,6 +6,8 @@
  */
 #include "db.h"
 
+#include "rtcheck/context_facts.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,20 @@ static char *joined(json_t *array, char sep)
 	return out;
 }
 
+/* The CONTEXT_FACT_* bits a JSON array of fact names ("irqs_off") stands for. */
+static int context_facts(json_t *names)
+{
+	const char *name;
+	unsigned bits = 0;
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(names, i, x)
+		if ((name = json_string_value(x)))
+			bits |= rtcheck_context_fact(name, strlen(name));
+	return (int)bits;
+}
+
 static int run(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
@@ -65,10 +81,10 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 	if (sqlite3_prepare_v2(db, "INSERT INTO function(tu, name, file, line, static, init)"
 			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1, &fn, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO entry VALUES(?1, ?2, ?3)", -1, &en, NULL) ||
-	    sqlite3_prepare_v2(db, "INSERT INTO sleep VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &sl,
+	    sqlite3_prepare_v2(db, "INSERT INTO sleep VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &sl,
 			       NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO call VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-			       " ?12, ?13, ?14, ?15)", -1, &ca,
+			       " ?12, ?13, ?14, ?15, ?16, ?17)", -1, &ca,
 			       NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO registration VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1,
 			       &re, NULL) ||
@@ -100,6 +116,7 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 			sqlite3_bind_text(sl, 5, str(x, "file"), -1, SQLITE_TRANSIENT);
 			sqlite3_bind_int64(sl, 6, num(x, "line"));
 			sqlite3_bind_int64(sl, 7, num(x, "depth"));
+			sqlite3_bind_int(sl, 8, context_facts(json_object_get(x, "unless")));
 			bad |= run(sl);
 		}
 		json_array_foreach(json_object_get(f, "calls"), j, x) {
@@ -128,6 +145,8 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 				sqlite3_bind_text(ca, 14, str(bh, "note"), -1, SQLITE_TRANSIENT);
 			}
 			sqlite3_bind_int(ca, 15, json_is_true(json_object_get(x, "released")));
+			sqlite3_bind_int(ca, 16, context_facts(json_object_get(x, "unless")));
+			sqlite3_bind_int(ca, 17, context_facts(json_object_get(x, "atomic_facts")));
 			bad |= run(ca);
 			free(held);
 		}

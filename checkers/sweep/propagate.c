@@ -76,7 +76,7 @@ int xtu_path_extend(struct xpath *out, const struct xcall *c, const struct xpath
 
 /* Adds the reach "call c, then r" to f; 1 if f learnt something. */
 static int add_reach(struct xfn *f, const struct xcall *c, const struct xsite *site,
-		     const struct xpath *r)
+		     const struct xreach *r)
 {
 	size_t i;
 
@@ -85,8 +85,9 @@ static int add_reach(struct xfn *f, const struct xcall *c, const struct xsite *s
 	for (i = 0; i < f->nreach; i++)
 		if (same_site(f->reach[i].site, site))
 			return 0;
-	if (!xtu_path_extend(&f->reach[f->nreach].path, c, r))
+	if (!xtu_path_extend(&f->reach[f->nreach].path, c, r ? &r->path : NULL))
 		return 0;
+	f->reach[f->nreach].unless = site->unless | c->unless | (r ? r->unless : 0);
 	f->reach[f->nreach++].site = site;
 	return 1;
 }
@@ -146,7 +147,7 @@ static int learn_sleeps(struct xfn *f, const struct xcall *c, struct xfn *m)
 	for (k = 0; !c->local && k < m->nsites; k++)
 		changed |= add_reach(f, c, &m->sites[k], NULL);
 	for (k = 0; k < m->nreach; k++)
-		changed |= add_reach(f, c, m->reach[k].site, &m->reach[k].path);
+		changed |= add_reach(f, c, m->reach[k].site, &m->reach[k]);
 	return changed;
 }
 

@@ -23,6 +23,7 @@ struct xfn;
 struct xsite {
 	char *function, *op, *why, *file;
 	long line, depth;
+	unsigned unless;	/* context facts (context_facts.h) that rule the site out */
 	const struct xfn *owner;
 };
 
@@ -39,6 +40,8 @@ struct xcall {
 	int released;		/* made after the function ended its caller's context (it
 				 * unlocked a lock it was called with): sleeps below are not
 				 * its callers' */
+	unsigned unless;	/* context facts known false where the call is made */
+	unsigned atomic_facts;	/* what its truly atomic context makes true */
 	const struct xfn *caller;
 };
 
@@ -67,6 +70,7 @@ struct xfreach {
 struct xreach {
 	const struct xsite *site;
 	struct xpath path;
+	unsigned unless;	/* the site's and the path's calls': facts that rule it out */
 };
 
 struct xfn {

@@ -4,6 +4,7 @@
  * them (design.md §4; text in GCC style), into table xfinding.
  */
 #include "propagate.h"
+#include "rtcheck/context_facts.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -138,18 +139,29 @@ static int atomic_call(sqlite3 *db, struct xtu_graph *g, const struct xcall *c)
 	char phrase[512];
 	int bad = 0;
 
+	/* A guard on the way (in_irq() || irqs_disabled()) that the atomic
+	 * context makes true: the call, or the site, is not reached from it. */
+	if (c->atomic_facts & c->unless)
+		return 0;
 	snprintf(phrase, sizeof(phrase), "under %s in %s()", c->atomic, c->caller->name);
 	for (t = 0; t < nt; t++) {
 		for (k = 0; !c->local && k < to[t]->nsites; k++) {
-			json_t *context = json_array();
+			json_t *context;
+
+			if (c->atomic_facts & to[t]->sites[k].unless)
+				continue;
+			context = json_array();
 
 			xtu_step(context, c->atomic_file, c->atomic_line, c->caller->name, c->atomic_note);
 			xtu_call_step(context, c, to[t]);
 			bad |= emit(db, g, &to[t]->sites[k], context, phrase);
 		}
 		for (k = 0; k < to[t]->nreach; k++) {
-			json_t *context = json_array();
+			json_t *context;
 
+			if (c->atomic_facts & to[t]->reach[k].unless)
+				continue;
+			context = json_array();
 			xtu_step(context, c->atomic_file, c->atomic_line, c->caller->name, c->atomic_note);
 			xtu_call_step(context, c, to[t]);
 			xtu_path_steps(context, &to[t]->reach[k].path, to[t]->reach[k].site->owner);
@@ -167,12 +179,19 @@ static int atomic_registration(sqlite3 *db, struct xtu_graph *g, const struct xr
 	char phrase[512];
 	int bad = 0;
 
+	unsigned facts = CONTEXT_FACT_HARDIRQ | CONTEXT_FACT_IRQS_OFF | CONTEXT_FACT_PREEMPT_COUNT |
+			 (!strcmp(r->kind, "nmi") ? CONTEXT_FACT_NMI : 0);
+
 	snprintf(phrase, sizeof(phrase), "as %s() is registered in %s", r->function, r->tu_path);
 	for (t = 0; t < nt; t++) {
 		for (k = 0; k < to[t]->nsites + to[t]->nreach; k++) {
 			const struct xreach *reach = k < to[t]->nsites ? NULL :
 				&to[t]->reach[k - to[t]->nsites];
-			json_t *context = json_array();
+			json_t *context;
+
+			if (facts & (reach ? reach->unless : to[t]->sites[k].unless))
+				continue;
+			context = json_array();
 
 			xtu_step(context, r->file, r->line, r->function, r->note);
 			if (reach)

@@ -441,7 +441,9 @@ int main(int Argc, char **Argv) {
     if (!applyFixes(Files, Opts.Fix == Options::FixMode::DryRun, llvm::outs()))
       Status = std::max<int>(Status, ExitInput);
   }
-  if (Status == ExitOk && Opts.Werror && !Findings.empty())
+  // Like -Werror, notes do not fail.
+  if (Status == ExitOk && Opts.Werror &&
+      llvm::any_of(Findings, [](const rtcheck_finding &F) { return F.severity != RTCHECK_NOTE; }))
     Status = ExitFindings;
   return Status;
 }

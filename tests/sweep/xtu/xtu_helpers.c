@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Cross-TU fixture: what the sections of xtu_sections.c call. */
+#include <linux/hardirq.h>
 #include <linux/interrupt.h>
+#include <linux/workqueue.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
@@ -17,6 +19,26 @@ void xtu_take_lock(void)
 	spin_lock(&xtu_lock); /* expect: rt-atomic-sleep (cross-TU) */
 	xtu_elem = NULL;
 	spin_unlock(&xtu_lock);
+}
+
+static struct work_struct xtu_work;
+
+/* Free inline only with interrupts on, defer otherwise (__bpf_prog_put()). */
+void xtu_put_irqs_off(void)
+{
+	if (in_irq() || irqs_disabled()) {
+		schedule_work(&xtu_work);
+		return;
+	}
+	kfree(xtu_elem);
+}
+
+void xtu_put_raw_lock(void)
+{
+	if (!irqs_disabled())
+		kfree(xtu_elem); /* expect: rt-atomic-sleep (cross-TU) */
+	else
+		schedule_work(&xtu_work);
 }
 
 /* Called only by boot code with irqs off (xtu_sections.c xtu_boot()): silent. */

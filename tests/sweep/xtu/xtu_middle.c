@@ -16,7 +16,7 @@ void xtu_middle(void)
 }
 
 /* A dying context (xtu_sections.c xtu_calls_panic()): what sleeps below stays here. */
-void nmi_panic(struct pt_regs *regs, const char *msg)
+void oops_end(unsigned long flags, struct pt_regs *regs, int signr)
 {
 	xtu_restart_cleanup();
 }

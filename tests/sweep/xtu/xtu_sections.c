@@ -21,6 +21,22 @@ irqreturn_t xtu_hard_handler(int irq, void *dev);
 irqreturn_t xtu_threaded_handler(int irq, void *dev);
 void xtu_restart_cleanup(void);
 void xtu_sleepy(void);
+void xtu_put_irqs_off(void);
+void xtu_put_raw_lock(void);
+
+/* Guards in the callee (xtu_helpers.c): with interrupts off the deferral is
+ * taken, under a raw lock that leaves them on the inline free. */
+void xtu_puts(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&xtu_raw_lock, flags);
+	xtu_put_irqs_off();
+	raw_spin_unlock_irqrestore(&xtu_raw_lock, flags);
+	raw_spin_lock(&xtu_raw_lock);
+	xtu_put_raw_lock();
+	raw_spin_unlock(&xtu_raw_lock);
+}
 
 /* One hop: the allocation is in xtu_helpers.c. */
 void xtu_under_raw_lock(void)
@@ -72,7 +88,7 @@ int xtu_setup(void)
 
 /*
  * The system is going down (include/rtcheck/dying_contexts.def): an emergency
- * restart's irqs-off stretch may sleep in another TU, and nmi_panic() (in
+ * restart's irqs-off stretch may sleep in another TU, and oops_end() (in
  * xtu_middle.c) passes nothing up to the raw-locked section that calls it.
  */
 void emergency_restart(void)
@@ -81,10 +97,12 @@ void emergency_restart(void)
 	xtu_restart_cleanup();
 }
 
+void oops_end(unsigned long flags, struct pt_regs *regs, int signr); /* asm/kdebug.h */
+
 void xtu_calls_panic(void)
 {
 	raw_spin_lock(&xtu_raw_lock);
-	nmi_panic(NULL, "xtu");
+	oops_end(0, NULL, 0);
 	raw_spin_unlock(&xtu_raw_lock);
 }
 
