@@ -1249,10 +1249,10 @@ def test_real_61_per_function(src_61):
     # off there), napi_threaded_poll_loop() not at all. softnet_data is a
     # container (completion_queue with irqs off): the field is reported at
     # its use, as rtcheck reports it.
-    real("net/core/dev.c", [(6628, "__napi_busy_loop", "softnet_data", []),
-                            (7069, "napi_threaded_poll_loop",
+    real("net/core/dev.c", [(6636, "__napi_busy_loop", "softnet_data", []),
+                            (7077, "napi_threaded_poll_loop",
                              "softnet_data.in_napi_threaded_poll",
-                             [(7075, "napi_threaded_poll_loop")])]),
+                             [(7083, "napi_threaded_poll_loop")])]),
 ])
 def test_real_612(src_612, rel, result):
     assert findings(rel, cwd=src_612) == result

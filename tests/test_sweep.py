@@ -86,7 +86,7 @@ def test_sweep_findings(nfs_bcache):
     # path order: drivers/ before fs/, lines ascending within a file
     assert [(f["file"], f["line"]) for f in fs] == sorted(WANT)
     for f in fs:
-        assert f["function"] and f["message"] and f["severity"] in ("warning", "error")
+        assert f["function"] and f["message"] and f["severity"] in ("note", "warning", "error")
     assert read(out, "failures.txt") == ""
 
 
@@ -124,7 +124,7 @@ def test_sweep_report(nfs_bcache):
     assert count_in_section(report, "subsystem", "drivers/md") == 2
     # every finding's text, in path order
     text = [(m.group(1), int(m.group(2))) for m in
-            re.finditer(rf"^(\S+\.c):(\d+):\d+: (?:warning|error): .*\[{RULE}\]$", report, re.M)]
+            re.finditer(rf"^(\S+\.c):(\d+):\d+: (?:note|warning|error): .*\[{RULE}\]$", report, re.M)]
     assert text == sorted(WANT)
 
 
