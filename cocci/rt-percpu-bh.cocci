@@ -202,7 +202,9 @@ GUARD_FAMILY = {g: fam for fam, (_, _, gs) in PROTECTIONS.items() for g in gs}
 # Lockless on purpose: a use in their arguments is a read (xchg(&sd->q,
 # NULL), WRITE_ONCE(sd->x, v)).
 LOCKLESS = ["xchg", "cmpxchg", "try_cmpxchg", "cmpxchg_local", "READ_ONCE",
-            "WRITE_ONCE", "smp_load_acquire", "smp_store_release"]
+            "WRITE_ONCE", "smp_load_acquire", "smp_store_release", "llist_add",
+            "llist_add_batch", "llist_del_all", "llist_del_first", "local_inc_return",
+            "local_dec_return", "local_add_return", "local_inc", "local_dec", "local_read"]
 # A member handed by address to a lock or unlock call is the lock, taken
 # (spin_lock(&sk->lock)): a read of the object.  Guards call the class
 # constructor (guard(spinlock)(&x->lock)).

@@ -66,6 +66,10 @@ struct FunctionFacts {
   /// the CFG prunes ("if (IS_ENABLED(CONFIG_64BIT)) ... else") has no state.
   std::vector<bool> AccessReached;
   std::vector<std::vector<bool>> UseReached;
+  /// Per reference to a pointer parameter (Cfg.ParamUses), the context it
+  /// is evaluated in, and whether the dataflow reached it.
+  std::vector<ContextState> ParamUseState;
+  std::vector<bool> ParamUseReached;
 };
 
 /// Facts of one translation unit, computed once and shared by every rule.

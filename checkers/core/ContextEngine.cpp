@@ -318,6 +318,8 @@ public:
       F.UseStateBefore.assign(F.accesses().size(), {});
       for (size_t I = 0; I < F.accesses().size(); ++I)
         F.UseStateBefore[I].assign(F.accesses()[I].Uses.size(), Entry);
+      F.ParamUseState.assign(F.Cfg.ParamUses.size(), Entry);
+      F.ParamUseReached.assign(F.Cfg.ParamUses.size(), false);
       bool NoCfg = !F.Cfg.Graph; // then everything runs in the entry context
       F.AccessReached.assign(F.accesses().size(), NoCfg);
       F.UseReached.assign(F.accesses().size(), {});
@@ -481,11 +483,16 @@ private:
       auto St = E.getAs<CFGStmt>();
       if (!St)
         continue;
-      if (Record && !F.Cfg.AccessAt.empty()) {
+      if (Record && (!F.Cfg.AccessAt.empty() || !F.Cfg.ParamUseAt.empty())) {
         auto A = F.Cfg.AccessAt.find(St->getStmt());
         if (A != F.Cfg.AccessAt.end()) {
           F.AccessStateBefore[A->second] = S;
           F.AccessReached[A->second] = true;
+        }
+        auto P = F.Cfg.ParamUseAt.find(St->getStmt());
+        if (P != F.Cfg.ParamUseAt.end()) {
+          F.ParamUseState[P->second] = S;
+          F.ParamUseReached[P->second] = true;
         }
         auto U = F.Cfg.UseAt.find(St->getStmt());
         if (U != F.Cfg.UseAt.end())

@@ -111,6 +111,60 @@ std::pair<unsigned, unsigned> contextTestEdges(StringRef Text) {
   return {0, 0};
 }
 
+// The references to FD's pointer parameters, with their ancestors, placed at
+// the CFG statement that evaluates them.
+class ParamRefs : public RecursiveASTVisitor<ParamRefs> {
+public:
+  explicit ParamRefs(const FunctionDecl *FD) : FD(FD) {}
+  bool TraverseStmt(Stmt *S) {
+    if (!S)
+      return true;
+    Parents.push_back(S);
+    bool Ok = RecursiveASTVisitor::TraverseStmt(S);
+    Parents.pop_back();
+    return Ok;
+  }
+  bool VisitDeclRefExpr(DeclRefExpr *R) {
+    const auto *P = dyn_cast<ParmVarDecl>(R->getDecl());
+    if (!P || P->getDeclContext() != FD || !P->getType()->isPointerType())
+      return true;
+    FunctionCfg::ParamUse U{R, P->getFunctionScopeIndex(), {}};
+    for (size_t I = Parents.size() - 1; I-- > 0 && U.Up.size() < 4;)
+      if (!isa<ImplicitCastExpr, ParenExpr>(Parents[I]))
+        U.Up.push_back(Parents[I]);
+    Uses.push_back(std::move(U));
+    return true;
+  }
+  std::vector<FunctionCfg::ParamUse> Uses;
+
+private:
+  const FunctionDecl *FD;
+  std::vector<const Stmt *> Parents;
+};
+
+void placeParamUses(const FunctionDecl *FD, FunctionCfg &F) {
+  if (!F.Graph || llvm::none_of(FD->parameters(), [](const ParmVarDecl *P) {
+        return P->getType()->isPointerType();
+      }))
+    return;
+  ParamRefs V(FD);
+  V.TraverseStmt(FD->getBody());
+  llvm::DenseMap<const Stmt *, size_t> ByRef;
+  for (size_t I = 0; I < V.Uses.size(); ++I)
+    ByRef[V.Uses[I].Ref] = I;
+  for (const CFGBlock *B : *F.Graph) {
+    if (!F.Reached.test(B->getBlockID()))
+      continue;
+    for (const CFGElement &E : *B)
+      if (auto S = E.getAs<CFGStmt>())
+        if (auto It = ByRef.find(S->getStmt()); It != ByRef.end()) {
+          F.ParamUseAt[S->getStmt()] = F.ParamUses.size();
+          F.ParamUses.push_back(std::move(V.Uses[It->second]));
+          ByRef.erase(It);
+        }
+  }
+}
+
 } // namespace
 
 FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegions &Dead,
@@ -237,6 +291,7 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
         UseRefs.erase(It);
       }
     }
+  placeParamUses(FD, F);
   pickRepresentatives(F.Calls, SM);
   return F;
 }

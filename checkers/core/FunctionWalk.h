@@ -39,6 +39,18 @@ struct FunctionCfg {
   /// reference they are evaluated at: {I, J}.
   llvm::DenseMap<const clang::Stmt *, llvm::SmallVector<std::pair<unsigned, unsigned>, 1>> UseAt;
 
+  /// The references to the function's pointer parameters an RT kernel
+  /// reaches, with a few of their ancestors (innermost first, through casts
+  /// and parens): what the function does with a pointer its caller gives,
+  /// for ParamSerialisation. ParamUseAt: the reference's index here.
+  struct ParamUse {
+    const clang::DeclRefExpr *Ref;
+    unsigned Param;
+    llvm::SmallVector<const clang::Stmt *, 4> Up;
+  };
+  std::vector<ParamUse> ParamUses;
+  llvm::DenseMap<const clang::Stmt *, unsigned> ParamUseAt;
+
   /// Per block id, for two-way branches on a context test (irqs_disabled(),
   /// in_nmi(): context_tests.def): the context facts known false on the
   /// {true, false} edge.

@@ -1,4 +1,5 @@
 #include "core/PerCpuPoints.h"
+#include "core/ParamSerialisation.h"
 #include "llvm/ADT/DenseSet.h"
 
 using namespace clang;
@@ -20,6 +21,31 @@ llvm::DenseSet<const VarDecl *> containers(const TuFacts &TU) {
   return Out;
 }
 
+// this_cpu_ptr(p->cpu_bstats) handed straight to a header inline that
+// serialises what it is given itself (bstats_update(): u64_stats only), or
+// to a statistics or lockless API. Not yet to a function of the file
+// (tasklet_action_common(): irqs off): tests/test_sweep_patches.py builds its
+// auto series on that finding (issue 19 moves it to a TU of its own).
+bool handedToSerialiser(const TuFacts &TU, const FunctionFacts &F, const PerCpuAccess &A) {
+  const auto *Root = dyn_cast_or_null<Expr>(A.Root);
+  if (!Root)
+    return false;
+  for (const SpelledCall &C : F.calls()) {
+    bool IsArgument = llvm::any_of(C.Call->arguments(), [&](const Expr *E) {
+      return E->IgnoreParenImpCasts() == Root->IgnoreParenImpCasts();
+    });
+    if (!IsArgument)
+      continue;
+    unsigned Arg;
+    if (serialisingCall(F, *C.Call)) // u64_stats_inc(this_cpu_ptr(&packets))
+      return true;
+    if (const FunctionFacts *Callee = argumentOf(TU, *C.Call, Root, Arg))
+      return !Callee->InMainFile && serialisesParam(TU, *Callee, Arg);
+    return false;
+  }
+  return false;
+}
+
 std::vector<PerCpuPoint> pointsOf(const TuFacts &TU, const FunctionFacts &F,
                                   const llvm::DenseSet<const VarDecl *> &Containers) {
   std::vector<PerCpuPoint> Points;
@@ -39,6 +65,9 @@ std::vector<PerCpuPoint> pointsOf(const TuFacts &TU, const FunctionFacts &F,
     if (I < F.AccessReached.size() && !F.AccessReached[I])
       continue; // in a branch the CFG prunes: no context to judge
 
+    if (A.Kind == PerCpuAccessKind::Pointer && (!A.Local || A.Uses.empty()) &&
+        handedToSerialiser(TU, F, A))
+      continue;
     if (!ThroughPointer || !A.Local || A.Uses.empty()) {
       Points.push_back({&F, &A, A.Site, A.Site, A.Object, A.SharedStruct ? A.Field : "",
                         A.text(), &F.AccessStateBefore[I]});
@@ -50,6 +79,14 @@ std::vector<PerCpuPoint> pointsOf(const TuFacts &TU, const FunctionFacts &F,
       const FunctionFacts *Callee =
           U.ArgOf ? TU.factsFor(TuFacts::calledFunction(*U.ArgOf)) : nullptr;
       if ((Callee && Callee->InMainFile) || (I < F.UseReached.size() && !F.UseReached[I][J]))
+        continue;
+      // A header inline that serialises what it is given (bstats_update():
+      // u64_stats only) takes it off the caller's hands.
+      // So does a statistics or lockless API (u64_stats_update_begin(syncp)).
+      unsigned Arg;
+      const FunctionFacts *To = U.ArgOf ? argumentOf(TU, *U.ArgOf, U.Ref, Arg) : nullptr;
+      if (U.Kind == PerCpuUseKind::Whole && U.ArgOf &&
+          (serialisingCall(F, *U.ArgOf) || (To && serialisesParam(TU, *To, Arg))))
         continue;
       // The whole of a container handed to a function: which fields it
       // touches, and under which lock, is that function's business.
