@@ -3,9 +3,11 @@
 #include "core/RtCondition.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Attr.h"
+#include "clang/AST/ParentMap.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Lex/Lexer.h"
 #include <map>
+#include <optional>
 
 using namespace clang;
 
@@ -111,57 +113,37 @@ std::pair<unsigned, unsigned> contextTestEdges(StringRef Text) {
   return {0, 0};
 }
 
-// The references to FD's pointer parameters, with their ancestors, placed at
-// the CFG statement that evaluates them.
-class ParamRefs : public RecursiveASTVisitor<ParamRefs> {
-public:
-  explicit ParamRefs(const FunctionDecl *FD) : FD(FD) {}
-  bool TraverseStmt(Stmt *S) {
-    if (!S)
-      return true;
-    Parents.push_back(S);
-    bool Ok = RecursiveASTVisitor::TraverseStmt(S);
-    Parents.pop_back();
-    return Ok;
-  }
-  bool VisitDeclRefExpr(DeclRefExpr *R) {
-    const auto *P = dyn_cast<ParmVarDecl>(R->getDecl());
-    if (!P || P->getDeclContext() != FD || !P->getType()->isPointerType())
-      return true;
-    FunctionCfg::ParamUse U{R, P->getFunctionScopeIndex(), {}};
-    for (size_t I = Parents.size() - 1; I-- > 0 && U.Up.size() < 4;)
-      if (!isa<ImplicitCastExpr, ParenExpr>(Parents[I]))
-        U.Up.push_back(Parents[I]);
-    Uses.push_back(std::move(U));
-    return true;
-  }
-  std::vector<FunctionCfg::ParamUse> Uses;
-
-private:
-  const FunctionDecl *FD;
-  std::vector<const Stmt *> Parents;
-};
-
+// The references to FD's pointer parameters, with their ancestors (innermost
+// first, through casts and parens), placed at the CFG statement that
+// evaluates them. The CFG has every subexpression as an element; the
+// ancestors come from a ParentMap rather than a visitor that overrides
+// TraverseStmt (which would give up Clang's data recursion).
 void placeParamUses(const FunctionDecl *FD, FunctionCfg &F) {
   if (!F.Graph || llvm::none_of(FD->parameters(), [](const ParmVarDecl *P) {
         return P->getType()->isPointerType();
       }))
     return;
-  ParamRefs V(FD);
-  V.TraverseStmt(FD->getBody());
-  llvm::DenseMap<const Stmt *, size_t> ByRef;
-  for (size_t I = 0; I < V.Uses.size(); ++I)
-    ByRef[V.Uses[I].Ref] = I;
+  std::optional<ParentMap> Parents;
   for (const CFGBlock *B : *F.Graph) {
     if (!F.Reached.test(B->getBlockID()))
       continue;
-    for (const CFGElement &E : *B)
-      if (auto S = E.getAs<CFGStmt>())
-        if (auto It = ByRef.find(S->getStmt()); It != ByRef.end()) {
-          F.ParamUseAt[S->getStmt()] = F.ParamUses.size();
-          F.ParamUses.push_back(std::move(V.Uses[It->second]));
-          ByRef.erase(It);
-        }
+    for (const CFGElement &E : *B) {
+      auto S = E.getAs<CFGStmt>();
+      const auto *R = S ? dyn_cast<DeclRefExpr>(S->getStmt()) : nullptr;
+      const auto *P = R ? dyn_cast<ParmVarDecl>(R->getDecl()) : nullptr;
+      if (!P || P->getDeclContext() != FD || !P->getType()->isPointerType() ||
+          F.ParamUseAt.count(R))
+        continue;
+      if (!Parents)
+        Parents.emplace(FD->getBody());
+      FunctionCfg::ParamUse U{R, P->getFunctionScopeIndex(), {}};
+      for (const Stmt *Up = Parents->getParent(R); Up && U.Up.size() < 4;
+           Up = Parents->getParent(Up))
+        if (!isa<ImplicitCastExpr, ParenExpr>(Up))
+          U.Up.push_back(Up);
+      F.ParamUseAt[R] = F.ParamUses.size();
+      F.ParamUses.push_back(std::move(U));
+    }
   }
 }
 
