@@ -2010,7 +2010,8 @@ identifier x;
 identifier lock = {raw_spin_lock, raw_spin_lock_nested, raw_spin_lock_nest_lock,
 		raw_spin_lock_irq, raw_spin_lock_irqsave,
 		raw_spin_lock_irqsave_nested, raw_spin_lock_bh, raw_read_lock,
-		raw_write_lock, arch_spin_lock, bit_spin_lock, hlist_bl_lock};
+		raw_write_lock, raw_read_lock_irq, raw_read_lock_irqsave,
+		raw_write_lock_irq, raw_write_lock_irqsave, arch_spin_lock, bit_spin_lock, hlist_bl_lock};
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
 position p : script:python() { is_candidate(p) };
@@ -2037,10 +2038,13 @@ identifier x;
 identifier lock = {raw_spin_lock, raw_spin_lock_nested, raw_spin_lock_nest_lock,
 		raw_spin_lock_irq, raw_spin_lock_irqsave,
 		raw_spin_lock_irqsave_nested, raw_spin_lock_bh, raw_read_lock,
-		raw_write_lock, arch_spin_lock, bit_spin_lock, hlist_bl_lock};
+		raw_write_lock, raw_read_lock_irq, raw_read_lock_irqsave,
+		raw_write_lock_irq, raw_write_lock_irqsave, arch_spin_lock, bit_spin_lock, hlist_bl_lock};
 identifier unlock = {raw_spin_unlock, raw_spin_unlock_irq,
 		raw_spin_unlock_irqrestore, raw_spin_unlock_bh,
-		raw_read_unlock, raw_write_unlock, arch_spin_unlock,
+		raw_read_unlock, raw_write_unlock, raw_read_unlock_irq,
+		raw_read_unlock_irqrestore, raw_write_unlock_irq,
+		raw_write_unlock_irqrestore, arch_spin_unlock,
 		bit_spin_unlock, __bit_spin_unlock, hlist_bl_unlock};
 expression rtc : script:python() { rt_true(rtc) };
 expression nrtc : script:python() { rt_false(nrtc) };
@@ -2085,10 +2089,13 @@ identifier lock = {spin_lock, spin_lock_nested, spin_lock_nest_lock,
 		raw_spin_lock_nested, raw_spin_lock_nest_lock,
 		raw_spin_lock_irq, raw_spin_lock_irqsave,
 		raw_spin_lock_irqsave_nested, raw_spin_lock_bh, raw_read_lock,
-		raw_write_lock, arch_spin_lock, bit_spin_lock, hlist_bl_lock,
+		raw_write_lock, raw_read_lock_irq, raw_read_lock_irqsave,
+		raw_write_lock_irq, raw_write_lock_irqsave, arch_spin_lock, bit_spin_lock, hlist_bl_lock,
 		raw_spin_unlock, raw_spin_unlock_irq,
 		raw_spin_unlock_irqrestore, raw_spin_unlock_bh,
-		raw_read_unlock, raw_write_unlock, arch_spin_unlock,
+		raw_read_unlock, raw_write_unlock, raw_read_unlock_irq,
+		raw_read_unlock_irqrestore, raw_write_unlock_irq,
+		raw_write_unlock_irqrestore, arch_spin_unlock,
 		bit_spin_unlock, __bit_spin_unlock, hlist_bl_unlock};
 identifier atomic = {local_irq_disable, local_irq_save, raw_local_irq_disable,
 		raw_local_irq_save, hard_irq_disable, local_irq_enable,
