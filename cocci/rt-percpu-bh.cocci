@@ -39,7 +39,8 @@
 /// __this_cpu_read(), raw_cpu_read(), or a member read with only BH off);
 /// members only read with only BH off (a peek before taking the lock that
 /// guards them: if (sd->completion_queue), list_empty(&sd->poll_list));
-/// the pointer handed whole to a function of the file (left to it), or a
+/// the pointer handed whole to a function of the file, stored in a local or
+/// straight (left to it), or a
 /// header struct used field by field handed whole to any function; and code
 /// a PREEMPT_RT kernel does not run (if (!IS_ENABLED(CONFIG_PREEMPT_RT)),
 /// #ifndef CONFIG_PREEMPT_RT).  One report per per-CPU variable of the
@@ -731,6 +732,20 @@ def enclosing_calls(src, off):
         i -= 1
     return out
 
+def call_end(t, start):
+    """Where the call whose name starts at start ends (after its ')')."""
+    i = t.find("(", start)
+    depth = 0
+    while 0 <= i < len(t):
+        if t[i] == "(":
+            depth += 1
+        elif t[i] == ")":
+            depth -= 1
+            if not depth:
+                return i + 1
+        i += 1
+    return start
+
 def called_with(src, start, end):
     """The function whose direct argument src.text[start:end] is, or None."""
     t = src.text
@@ -849,6 +864,11 @@ def file_points(fname):
            (fname, el.current_element, x) in local_vars:
             stored.setdefault((el.current_element, x), []).append((k, obj, el, False))
         else:
+            # this_cpu_ptr(&x) handed straight to a function of the file.
+            start = src.offset(int(el.line), int(el.column))
+            callee = called_with(src, start, call_end(src.text, start))
+            if api in PTR_ACCESSES and (fname, callee) in defined_functions:
+                continue
             points[k] = Point(fname, k, el, el, access_kind(k, api), obj, "", None, False)
     for k, (fn, x, obj, el) in loads.items():
         if k[0] == fname and (fname, fn, x) in pointer_locals:

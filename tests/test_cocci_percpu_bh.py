@@ -1243,14 +1243,13 @@ def test_real_61_per_function(src_61):
     # tcp_md5sig_pool became tcp_sigpool (6.7), its scratch converted in 6.11.
     real("net/ipv4/tcp.c", []),
     real("net/ipv4/tcp_sigpool.c", []),
-    # softnet_data is still BH-only in 6.12: __napi_busy_loop() disables
-    # preemption on !PREEMPT_RT only (skb_defer_free_flush(this_cpu_ptr(
-    # &softnet_data)); not built on the prepared RT tree, NET_RX_BUSY_POLL is
-    # off there), napi_threaded_poll_loop() not at all. softnet_data is a
-    # container (completion_queue with irqs off): the field is reported at
-    # its use, as rtcheck reports it.
-    real("net/core/dev.c", [(6636, "__napi_busy_loop", "softnet_data", []),
-                            (7077, "napi_threaded_poll_loop",
+    # softnet_data in 6.12: __napi_busy_loop() hands this_cpu_ptr(
+    # &softnet_data) straight to skb_defer_free_flush(), a function of the
+    # file (left to it: it takes sd->defer_lock); napi_threaded_poll_loop()
+    # sets a field with BH alone. softnet_data is a container
+    # (completion_queue with irqs off): the field is reported at its use, as
+    # rtcheck reports it.
+    real("net/core/dev.c", [(7077, "napi_threaded_poll_loop",
                              "softnet_data.in_napi_threaded_poll",
                              [(7083, "napi_threaded_poll_loop")])]),
 ])

@@ -1,11 +1,13 @@
 """`rtcheck sweep` writes its fixes as git format-patch series under OUT/patches/
-(docs/sweep.md "Patch series"), checked on real findings of the reference trees:
+(docs/sweep.md "Patch series"), checked on findings of the reference trees:
 
-- 6.12's kernel/softirq.c: two rt-percpu-bh `auto` fixes, tasklet_vec and
-  tasklet_hi_vec, which both add the lock to struct tasklet_head: the second
-  patch leaves that out and is made on top of the first;
-- 6.12's kernel/trace/bpf_trace.c: two rt-percpu-bh suggestions in one file
-  (the second patch is made on top of the first), only with --patches=all;
+- two per-CPU backlogs of one struct, private to a file the test writes into
+  the 6.12 tree's kernel/ and sweeps through a compilation database: two
+  rt-percpu-bh `auto` fixes that both add the lock to struct rtcheck_backlog:
+  the second patch leaves that out and is made on top of the first;
+- two per-CPU objects other files may use, in a file the test writes into
+  kernel/bpf/: two rt-percpu-bh suggestions in one file (the second patch is
+  made on top of the first), only with --patches=all;
 - 6.1's net/core/sock_map.c: two rt-atomic-sleep suggestions (raw_spinlock_t ->
   spinlock_t, as upstream did later), the first of them fixing three findings.
 
@@ -14,6 +16,7 @@ files it touches and must give one commit per patch with the expected subjects
 and author, each patch being what git format-patch writes for its commit; each
 patched file must compile with kbuild's exact flags on the trees that build it
 and no longer have the findings the series fixes."""
+import glob
 import json
 import os
 import re
@@ -29,24 +32,123 @@ TOOL = os.path.join(REPO, "build", "rtcheck-clang")
 EPOCH = "1735732800"  # Wed, 1 Jan 2025 12:00:00 +0000
 MBOX = "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
 SOFTIRQ = "kernel/softirq.c"
-BPF_TRACE = "kernel/trace/bpf_trace.c"
 SOCK_MAP = "net/core/sock_map.c"
+# Written into the 6.12 tree for the module (series_tus): per-process names.
+BACKLOG = f"kernel/rtcheck_series_backlog_{os.getpid()}.c"
+SCRATCH = f"kernel/bpf/rtcheck_series_scratch_{os.getpid()}.c"
 ADA = "Ada Lovelace <ada@example.org>"
 ZOE = "Zoë Example <zoe@example.org>"
 NOBODY = "rtcheck <rtcheck@localhost>"  # no --patch-from, no git user
 # series directory: (sweep, tree, file, subjects, trees it must compile on, From:)
 SERIES = {
-    "softirq": ("default", "6.12-rt", SOFTIRQ,
-                ["softirq: Use nested-BH locking for tasklet_vec",
-                 "softirq: Use nested-BH locking for tasklet_hi_vec"],
-                ["6.12-rt", "6.12-nort"], NOBODY),
-    "bpf": ("all", "6.12-rt", BPF_TRACE,
-            ["bpf: Use nested-BH locking for send_signal_work",
-             "bpf: Use nested-BH locking for bpf_raw_tp_regs"], ["6.12-rt", "6.12-nort"], ADA),
+    "kernel": ("default", "6.12-rt", BACKLOG,
+               ["kernel: Use nested-BH locking for rx_backlog",
+                "kernel: Use nested-BH locking for tx_backlog"],
+               ["6.12-rt", "6.12-nort"], NOBODY),
+    "bpf": ("all", "6.12-rt", SCRATCH,
+            ["bpf: Use nested-BH locking for rtcheck_scratch",
+             "bpf: Use nested-BH locking for rtcheck_regs"], ["6.12-rt", "6.12-nort"], ADA),
     "bpf-sockmap": ("sockmap", "6.1-nort", SOCK_MAP,
                     ["bpf, sockmap: Make stab->lock a spinlock_t",
                      "bpf, sockmap: Make bucket->lock a spinlock_t"], ["6.1-nort"], ZOE),
 }
+
+# Per-CPU data serialised by disabled BH alone, as net/ and kernel/ have it:
+# a list and its length, changed in a BH section.
+BACKLOG_SOURCE = """\
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/bottom_half.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/local_lock.h>
+#include <linux/percpu.h>
+
+struct rtcheck_backlog {
+\tstruct list_head list;
+\tunsigned int len;
+};
+
+static DEFINE_PER_CPU(struct rtcheck_backlog, rx_backlog);
+static DEFINE_PER_CPU(struct rtcheck_backlog, tx_backlog);
+
+void rtcheck_rx_enqueue(struct list_head *item);
+void rtcheck_tx_enqueue(struct list_head *item);
+
+void rtcheck_rx_enqueue(struct list_head *item)
+{
+\tstruct rtcheck_backlog *b;
+
+\tlocal_bh_disable();
+\tb = this_cpu_ptr(&rx_backlog);
+\tlist_add_tail(item, &b->list);
+\tb->len++;
+\tlocal_bh_enable();
+}
+
+void rtcheck_tx_enqueue(struct list_head *item)
+{
+\tstruct rtcheck_backlog *b;
+
+\tlocal_bh_disable();
+\tb = this_cpu_ptr(&tx_backlog);
+\tlist_add_tail(item, &b->list);
+\tb->len++;
+\tlocal_bh_enable();
+}
+"""
+
+# Scratch state of BPF helpers, visible to other files: suggestions. The
+# objects are apart, so that each fix diff also applies after the other.
+SCRATCH_SOURCE = """\
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/bottom_half.h>
+#include <linux/spinlock.h>
+#include <linux/local_lock.h>
+#include <linux/percpu.h>
+#include <linux/string.h>
+#include <linux/types.h>
+
+struct rtcheck_scratch {
+\tu8 buf[64];
+\tunsigned int len;
+};
+
+DEFINE_PER_CPU(struct rtcheck_scratch, rtcheck_scratch);
+
+void rtcheck_fill_scratch(const void *data, unsigned int len);
+
+void rtcheck_fill_scratch(const void *data, unsigned int len)
+{
+\tstruct rtcheck_scratch *s;
+
+\tlocal_bh_disable();
+\ts = this_cpu_ptr(&rtcheck_scratch);
+\tmemcpy(s->buf, data, min_t(unsigned int, len, sizeof(s->buf)));
+\ts->len = len;
+\tlocal_bh_enable();
+}
+
+/* The registers of the last call, for a later helper. */
+void rtcheck_save_regs(unsigned long ip, unsigned long sp);
+
+struct rtcheck_regs {
+\tunsigned long ip;
+\tunsigned long sp;
+};
+
+DEFINE_PER_CPU(struct rtcheck_regs, rtcheck_regs);
+
+void rtcheck_save_regs(unsigned long ip, unsigned long sp)
+{
+\tstruct rtcheck_regs *r;
+
+\tlocal_bh_disable();
+\tr = this_cpu_ptr(&rtcheck_regs);
+\tr->ip = ip;
+\tr->sp = sp;
+\tlocal_bh_enable();
+}
+"""
 
 
 def src_of(tree):
@@ -73,8 +175,43 @@ def sweep(tmp, tree, paths, *opts, gitconfig=None):
     return out
 
 
+def remove_tu(tu):
+    """A written file and kbuild's records of it in every prepared 6.12 build."""
+    base = os.path.splitext(tu)[0]
+    paths = [os.path.join(src_of("6.12-rt"), tu)]
+    for config in ("rt", "nort"):
+        build = prepared_tree("6.12", config)
+        paths += glob.glob(os.path.join(build, base + ".*"))
+        paths += glob.glob(os.path.join(build, os.path.dirname(tu),
+                                        "." + os.path.basename(base) + ".*"))
+    for p in paths:
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass
+
+
 @pytest.fixture(scope="module")
-def outs(tmp_path_factory):
+def series_tus(tmp_path_factory):
+    """Writes BACKLOG and SCRATCH into the 6.12 tree; yields a compilation
+    database for them with kbuild's flags (those of kernel/softirq.c)."""
+    src = src_of("6.12-rt")
+    build, _, args = kbuild_flags("6.12-rt", SOFTIRQ)
+    entries = []
+    for tu, text in ((BACKLOG, BACKLOG_SOURCE), (SCRATCH, SCRATCH_SOURCE)):
+        with open(os.path.join(src, tu), "w") as f:
+            f.write(text)
+        entries.append({"directory": build, "file": os.path.join(src, tu),
+                        "arguments": ["clang-16", *args, os.path.join(src, tu)]})
+    db = tmp_path_factory.mktemp("ccdb") / "compile_commands.json"
+    db.write_text(json.dumps(entries))
+    yield str(db)
+    for tu in (BACKLOG, SCRATCH):
+        remove_tu(tu)
+
+
+@pytest.fixture(scope="module")
+def outs(tmp_path_factory, series_tus):
     """The three sweeps, {name: OUT}. default: --patches left out, over the
     stale series of an earlier run; all: git config's user; sockmap: --patch-from
     (which wins over git config)."""
@@ -83,9 +220,9 @@ def outs(tmp_path_factory):
     (stale / "out" / "patches" / "old" / "0001-old.patch").write_text("old\n")
     (stale / "out" / "patches" / "series").write_text("old/0001-old.patch\n")
     return {
-        "default": sweep(stale, "6.12-rt", [SOFTIRQ, BPF_TRACE]),
-        "all": sweep(tmp_path_factory.mktemp("all"), "6.12-rt", [BPF_TRACE], "--patches=all",
-                     gitconfig=ADA),
+        "default": sweep(stale, "6.12-rt", [BACKLOG, SCRATCH], "--compile-commands", series_tus),
+        "all": sweep(tmp_path_factory.mktemp("all"), "6.12-rt", [SCRATCH], "--patches=all",
+                     "--compile-commands", series_tus, gitconfig=ADA),
         "sockmap": sweep(tmp_path_factory.mktemp("sockmap"), "6.1-nort", [SOCK_MAP],
                          "--patches", "all", "--patch-from", ZOE, gitconfig=ADA),
     }
@@ -116,8 +253,8 @@ def test_layout(outs):
     out = out_of(outs, "bpf")
     assert sorted(os.listdir(os.path.join(out, "patches"))) == ["bpf", "series"]
     names = [os.path.basename(p) for p in series_files(out, "bpf")]
-    assert names == ["0001-bpf-Use-nested-BH-locking-for-send_signal_work.patch",
-                     "0002-bpf-Use-nested-BH-locking-for-bpf_raw_tp_regs.patch"]
+    assert names == ["0001-bpf-Use-nested-BH-locking-for-rtcheck_scratch.patch",
+                     "0002-bpf-Use-nested-BH-locking-for-rtcheck_regs.patch"]
     assert sorted(os.listdir(os.path.join(out, "patches", "bpf"))) == \
         ["0000-cover-letter.patch", *names, "series"]
     top = open(os.path.join(out, "patches", "series")).read().split()
@@ -125,14 +262,14 @@ def test_layout(outs):
 
 
 def test_auto_by_default(outs):
-    """Without --patches only the auto fixes (softirq.c) are patches, not the
-    suggestions (bpf_trace.c); the stale series of an earlier run is gone."""
+    """Without --patches only the auto fixes (BACKLOG) are patches, not the
+    suggestions (SCRATCH); the stale series of an earlier run is gone."""
     out = outs["default"]
     kinds = {(f["file"], f["fix"]["kind"]) for f in findings(out) if f["fix"].get("diff")}
-    assert kinds == {(SOFTIRQ, "auto"), (BPF_TRACE, "suggestion")}
-    assert sorted(os.listdir(os.path.join(out, "patches"))) == ["series", "softirq"]
+    assert kinds == {(BACKLOG, "auto"), (SCRATCH, "suggestion")}
+    assert sorted(os.listdir(os.path.join(out, "patches"))) == ["kernel", "series"]
     top = open(os.path.join(out, "patches", "series")).read().split()
-    assert top == ["softirq/" + os.path.basename(p) for p in series_files(out, "softirq")]
+    assert top == ["kernel/" + os.path.basename(p) for p in series_files(out, "kernel")]
 
 
 @pytest.mark.parametrize("name", SERIES)
@@ -219,19 +356,19 @@ def test_series_ends_where_the_fix_diffs_do(outs, applied, tmp_path, name):
 
 
 def test_a_change_two_conversions_share_is_made_once(outs, applied):
-    """Both softirq.c fixes add bh_lock to struct tasklet_head: patch 1 does,
+    """Both BACKLOG fixes add bh_lock to struct rtcheck_backlog: patch 1 does,
     patch 2 says so and initialises only its own variable's lock."""
-    repo, patches, _ = applied["softirq"]
+    repo, patches, _ = applied["kernel"]
     member = "\tlocal_lock_t bh_lock;\n"
-    fixes = [f["fix"]["diff"] for f in findings(outs["default"]) if f["file"] == SOFTIRQ]
+    fixes = [f["fix"]["diff"] for f in findings(outs["default"]) if f["file"] == BACKLOG]
     assert len(fixes) == 2 and all("+" + member in d for d in fixes)
     first, second = (open(p).read() for p in patches)
     assert "\n+" + member in first and "\n+" + member not in second
     assert "Patch 1/2 of this series already makes part of this conversion" in second
-    text = open(repo / SOFTIRQ).read()
+    text = open(repo / BACKLOG).read()
     assert text.count(member) == 1
-    for var in ("tasklet_vec", "tasklet_hi_vec"):
-        assert f"DEFINE_PER_CPU(struct tasklet_head, {var}) = {{\n" \
+    for var in ("rx_backlog", "tx_backlog"):
+        assert f"DEFINE_PER_CPU(struct rtcheck_backlog, {var}) = {{\n" \
                "\t.bh_lock = INIT_LOCAL_LOCK(bh_lock),\n};\n" in text
         assert f"\tlocal_lock_nested_bh(&{var}.bh_lock);\n" in text
 
@@ -329,7 +466,7 @@ def test_cover_letter(outs, applied, name):
     assert f" ({len(want)}):\n{shortlog}\n" in cover
     stat = git(repo, "diff", "--stat=72", "HEAD~%d" % len(patches), "HEAD", env=env)
     assert stat in cover
-    counts = "2 automatic, 0 suggestions" if name == "softirq" else "0 automatic, 2 suggestions"
+    counts = "2 automatic, 0 suggestions" if name == "kernel" else "0 automatic, 2 suggestions"
     assert counts in " ".join(cover.split())
 
 

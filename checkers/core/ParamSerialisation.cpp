@@ -25,15 +25,55 @@ bool serialisedApi(ApiEffect E) {
 
 bool serialises(const TuFacts &TU, const FunctionFacts &G, unsigned Index, unsigned Depth);
 
+// A field of the data read as a value that is not a pointer (a flag, a
+// count, a state word): a read races only with a writer, and the writers are
+// judged where they write. Q is the ancestor above the field.
+// READ_ONCE(p->x) is *(const volatile typeof(p->x) *)&p->x.
+bool scalarRead(const Expr *Field, const Stmt *Q, const Stmt *Q2, const Stmt *Q3) {
+  if (Field->getType()->isPointerType() || Field->getType()->isRecordType() ||
+      Field->getType()->isArrayType())
+    return false;
+  auto IsField = [&](const Expr *E) { return E && E->IgnoreParenImpCasts() == Field; };
+  if (!Q)
+    return false;
+  if (const auto *U = dyn_cast<UnaryOperator>(Q)) {
+    if (U->getOpcode() != UO_AddrOf)
+      return !U->isIncrementDecrementOp();
+    const auto *Cast = dyn_cast_or_null<CStyleCastExpr>(Q2);
+    const auto *Deref = dyn_cast_or_null<UnaryOperator>(Q3);
+    return Cast && Cast->getType()->isPointerType() &&
+           Cast->getType()->getPointeeType().isConstQualified() && Deref &&
+           Deref->getOpcode() == UO_Deref;
+  }
+  if (const auto *B = dyn_cast<BinaryOperator>(Q))
+    return !(B->isAssignmentOp() && IsField(B->getLHS()));
+  if (const auto *A = dyn_cast<ArraySubscriptExpr>(Q))
+    return !IsField(A->getBase());
+  return isa<IfStmt, WhileStmt, DoStmt, ForStmt, ReturnStmt, DeclStmt, ConditionalOperator,
+             SwitchStmt>(Q);
+}
+
+// The use runs under a lock or with interrupts or preemption off.
+bool protectedUse(const FunctionFacts &G, size_t UseIndex) {
+  const HeldContext *Bh;
+  return UseIndex < G.ParamUseState.size() && G.ParamUseReached[UseIndex] &&
+         serialisation(G.ParamUseState[UseIndex], Bh) == Serialised::Protected;
+}
+
 // One use: Up are its ancestors, innermost first.
 bool useSerialised(const TuFacts &TU, const FunctionFacts &G, size_t UseIndex, unsigned Depth) {
   const FunctionCfg::ParamUse &U = G.Cfg.ParamUses[UseIndex];
   const Expr *Value = U.Ref; // the pointer, or the field/address made from it
-  for (const Stmt *P : U.Up) {
+  for (size_t I = 0; I < U.Up.size(); ++I) {
+    const Stmt *P = U.Up[I];
     if (const auto *M = dyn_cast<MemberExpr>(P); M && M->getBase()->IgnoreParenImpCasts() == Value) {
       Value = M;
       continue;
     }
+    if (isa<MemberExpr>(Value) &&
+        scalarRead(Value, P, I + 1 < U.Up.size() ? U.Up[I + 1] : nullptr,
+                   I + 2 < U.Up.size() ? U.Up[I + 2] : nullptr))
+      return true;
     if (const auto *Op = dyn_cast<UnaryOperator>(P)) {
       if (Op->getOpcode() == UO_AddrOf) {
         Value = Op;
@@ -45,8 +85,8 @@ bool useSerialised(const TuFacts &TU, const FunctionFacts &G, size_t UseIndex, u
     if (const auto *B = dyn_cast<BinaryOperator>(P); B && B->isEqualityOp() && Value == U.Ref)
       return true;
     if (const auto *C = dyn_cast<CallExpr>(P)) {
-      if (serialisingCall(G, *C))
-        return true;
+      if (serialisingCall(G, *C) || protectedUse(G, UseIndex))
+        return true; // list_splice_init(&q->head, to) with irqs off
       unsigned Arg;
       if (const FunctionFacts *Callee = argumentOf(TU, *C, Value, Arg))
         return Callee != &G && Depth < MaxDepth && serialises(TU, *Callee, Arg, Depth + 1);
@@ -57,10 +97,9 @@ bool useSerialised(const TuFacts &TU, const FunctionFacts &G, size_t UseIndex, u
   // goes elsewhere (stored, returned, another call) escapes.
   if (Value == U.Ref && !U.Up.empty() && !isa<MemberExpr>(U.Up[0]))
     return false;
-  if (UseIndex >= G.ParamUseState.size() || !G.ParamUseReached[UseIndex])
-    return UseIndex < G.ParamUseReached.size(); // not reached on RT: no use
-  const HeldContext *Bh;
-  return serialisation(G.ParamUseState[UseIndex], Bh) == Serialised::Protected;
+  if (UseIndex < G.ParamUseReached.size() && !G.ParamUseReached[UseIndex])
+    return true; // not reached on RT: no use
+  return protectedUse(G, UseIndex);
 }
 
 bool serialises(const TuFacts &TU, const FunctionFacts &G, unsigned Index, unsigned Depth) {

@@ -23,9 +23,8 @@ llvm::DenseSet<const VarDecl *> containers(const TuFacts &TU) {
 
 // this_cpu_ptr(p->cpu_bstats) handed straight to a header inline that
 // serialises what it is given itself (bstats_update(): u64_stats only), or
-// to a statistics or lockless API. Not yet to a function of the file
-// (tasklet_action_common(): irqs off): tests/test_sweep_patches.py builds its
-// auto series on that finding (issue 19 moves it to a TU of its own).
+// to a statistics or lockless API, or to a function of the file that does
+// (tasklet_action_common(): irqs off around every use).
 bool handedToSerialiser(const TuFacts &TU, const FunctionFacts &F, const PerCpuAccess &A) {
   const auto *Root = dyn_cast_or_null<Expr>(A.Root);
   if (!Root)
@@ -40,7 +39,7 @@ bool handedToSerialiser(const TuFacts &TU, const FunctionFacts &F, const PerCpuA
     if (serialisingCall(F, *C.Call)) // u64_stats_inc(this_cpu_ptr(&packets))
       return true;
     if (const FunctionFacts *Callee = argumentOf(TU, *C.Call, Root, Arg))
-      return !Callee->InMainFile && serialisesParam(TU, *Callee, Arg);
+      return serialisesParam(TU, *Callee, Arg);
     return false;
   }
   return false;

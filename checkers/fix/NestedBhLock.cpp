@@ -3,6 +3,7 @@
 #include "clang/AST/ParentMap.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Lex/Lexer.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include <map>
 
 using namespace clang;
@@ -78,7 +79,19 @@ std::string indentOf(const SourceManager &SM, SourceLocation Loc) {
 SourceLocation afterStatement(const Stmt *S, const SourceManager &SM, const LangOptions &LO) {
   SourceLocation End = SM.getExpansionRange(S->getEndLoc()).getEnd();
   SourceLocation Semi = Lexer::findLocationAfterToken(End, tok::semi, SM, LO, false);
-  return Semi.isValid() ? Semi : Lexer::getLocForEndOfToken(End, 0, SM, LO);
+  SourceLocation After = Semi.isValid() ? Semi : Lexer::getLocForEndOfToken(End, 0, SM, LO);
+  // A comment that ends the statement's line belongs to it.
+  auto [File, Offset] = SM.getDecomposedLoc(After);
+  StringRef Rest = SM.getBufferData(File).substr(Offset);
+  StringRef Line = Rest.take_until([](char C) { return C == '\n'; });
+  StringRef Trail = Line.ltrim(" \t");
+  bool Comment = false;
+  while (Trail.starts_with("/*") && Trail.find("*/") != StringRef::npos) {
+    Trail = Trail.drop_front(Trail.find("*/") + 2).ltrim(" \t");
+    Comment = true;
+  }
+  Comment = Trail.starts_with("//") || (Comment && Trail.empty());
+  return Comment ? After.getLocWithOffset(Line.rtrim(" \t").size()) : After;
 }
 
 // The region of one BH-only access: from the access (or the first use of
@@ -131,6 +144,33 @@ bool bhEndsWithin(const TuFacts &TU, const FunctionFacts &F, SourceLocation Begi
       return true;
   }
   return false;
+}
+
+// A call through a function pointer in S, or in a function of the TU that S
+// calls (a few levels down): a callback run under the new lock could take it
+// again or sleep in ways the file does not show (tasklet callbacks).
+const CallExpr *indirectCallIn(const Stmt *S, unsigned Depth,
+                               llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen) {
+  struct Finder : RecursiveASTVisitor<Finder> {
+    unsigned Depth;
+    llvm::SmallPtrSetImpl<const FunctionDecl *> &Seen;
+    const CallExpr *Found = nullptr;
+    Finder(unsigned D, llvm::SmallPtrSetImpl<const FunctionDecl *> &S) : Depth(D), Seen(S) {}
+    bool VisitCallExpr(CallExpr *C) {
+      const FunctionDecl *FD = C->getDirectCallee();
+      if (!FD) {
+        if (!C->getCallee()->getType()->isSpecificBuiltinType(BuiltinType::BuiltinFn))
+          Found = C;
+        return !Found;
+      }
+      const FunctionDecl *Def = FD->getDefinition();
+      if (Def && Depth && Def->hasBody() && Seen.insert(Def).second)
+        Found = indirectCallIn(Def->getBody(), Depth - 1, Seen);
+      return !Found;
+    }
+  } F(Depth, Seen);
+  F.TraverseStmt(const_cast<Stmt *>(S));
+  return F.Found;
 }
 
 } // namespace
@@ -201,10 +241,16 @@ rtcheck_fix_kind buildNestedBhLock(const TuFacts &TU, llvm::ArrayRef<NestedBhSit
   }
   std::string Lock = "&" + Var->getName().str() + ".bh_lock";
   bool NewGuard = false;
+  std::string Callback; // a region that runs code the file does not show
   for (auto &[Key, R] : Blocks) {
     const FunctionFacts &F = *Key.first;
     const Stmt *First = R.Block->body_begin()[R.Begin];
     const Stmt *Last = R.Block->body_begin()[R.End];
+    for (unsigned I = R.Begin; I <= R.End && Callback.empty(); ++I) {
+      llvm::SmallPtrSet<const FunctionDecl *, 8> Seen;
+      if (indirectCallIn(R.Block->body_begin()[I], 3, Seen))
+        Callback = F.Name;
+    }
     std::string Indent = indentOf(SM, First->getBeginLoc());
     SourceLocation Begin = SM.getExpansionLoc(First->getBeginLoc());
     if (R.Exits) { // scope-based: the lock ends with the block
@@ -236,7 +282,10 @@ rtcheck_fix_kind buildNestedBhLock(const TuFacts &TU, llvm::ArrayRef<NestedBhSit
   else if (NewGuard)
     Summary += "; a suggestion: a use ends in a return, so the lock is a guard() in a "
                "function that used none";
-  return Private && !NewGuard ? RTCHECK_FIX_AUTO : RTCHECK_FIX_SUGGESTION;
+  else if (!Callback.empty())
+    Summary += "; a suggestion: in " + Callback + "() the lock would be held across a call "
+               "through a function pointer, which may take it again or sleep";
+  return Private && !NewGuard && Callback.empty() ? RTCHECK_FIX_AUTO : RTCHECK_FIX_SUGGESTION;
 }
 
 } // namespace rtcheck
