@@ -38,6 +38,9 @@ struct SleepSite {
   /// (irqs_disabled()) defer; else ..."): a caller that makes one true does
   /// not reach Op.
   unsigned Unless = 0;
+  /// What must hold of the function's parameters for Op to be reached
+  /// (ParamConditions): a caller whose arguments rule it out does not reach Op.
+  ParamNeeds Needs;
 };
 
 /// What the engine knows of one function defined in the main file.

@@ -536,8 +536,9 @@ std::vector<SleepSite> sleepSites(const TuFacts &TU, const FunctionFacts &F) {
     if (F.StateBefore[I].ReleasedInherited)
       continue; // the caller's context has ended here
     unsigned Unless = F.StateBefore[I].Excluded;
+    const ParamNeeds &Needs = F.Cfg.CallNeeds[I];
     if (auto Op = sleepOp(C)) {
-      Out.push_back({C.Site, F.Name, Op->Op, Op->Why, {}, Unless});
+      Out.push_back({C.Site, F.Name, Op->Op, Op->Why, {}, Unless, Needs});
       continue;
     }
     for (const FunctionFacts *Callee : TU.callees(C)) {
@@ -546,8 +547,12 @@ std::vector<SleepSite> sleepSites(const TuFacts &TU, const FunctionFacts &F) {
       for (const SleepSite &Inner : Callee->MaySleep) {
         if (Inner.Path.size() >= MaxChainDepth || Out.size() >= MaxSleepSites)
           break;
+        ParamNeeds Mapped = Needs;
+        if (neededByCall(TU, F, C, *Callee, Inner.Needs, Mapped) == NeedsResult::Ruled)
+          continue; // the call's arguments rule the site out
         SleepSite S = Inner;
         S.Unless |= Unless;
+        S.Needs = std::move(Mapped);
         S.Path.insert(S.Path.begin(), {C.Site, F.Name, "calls " + Callee->Name + "()"});
         Out.push_back(std::move(S));
       }
@@ -561,12 +566,24 @@ bool sameSites(const std::vector<SleepSite> &A, const std::vector<SleepSite> &B)
     return false;
   for (size_t I = 0; I < A.size(); ++I)
     if (A[I].Loc != B[I].Loc || A[I].Path.size() != B[I].Path.size() ||
-        A[I].Unless != B[I].Unless)
+        A[I].Unless != B[I].Unless || A[I].Needs != B[I].Needs)
       return false;
   return true;
 }
 
 } // namespace
+
+NeedsResult neededByCall(const TuFacts &TU, const FunctionFacts &Caller, const SpelledCall &C,
+                         const FunctionFacts &Callee, llvm::ArrayRef<ParamNeed> Needs,
+                         ParamNeeds &Out) {
+  // Only a direct call gives the callee's parameters in order (not a
+  // function handed to a parameter the callee calls).
+  const FunctionDecl *Direct = TuFacts::calledFunction(*C.Call);
+  if (Needs.empty() || !Direct ||
+      Direct->getCanonicalDecl() != Callee.Decl->getCanonicalDecl())
+    return NeedsResult::Reached;
+  return mapNeeds(Needs, argValues(*C.Call, *Caller.Decl, TU.Ctx), Out);
+}
 
 bool isBootCode(const FunctionDecl &FD) {
   const auto *Section = FD.getAttr<SectionAttr>();

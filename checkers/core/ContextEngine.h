@@ -30,6 +30,13 @@ std::optional<SleepOp> sleepOp(const SpelledCall &C);
 /// below F is not reported, neither in F nor through it.
 const char *dyingContextOf(const TuFacts &TU, const FunctionFacts &F);
 
+/// Needs of a callee's site (Needs, on Callee's parameters) in Caller's
+/// terms through the arguments of call C, added to Out; Ruled when the
+/// arguments rule the site out (a constant 0 where the site needs non-zero).
+NeedsResult neededByCall(const TuFacts &TU, const FunctionFacts &Caller, const SpelledCall &C,
+                         const FunctionFacts &Callee, llvm::ArrayRef<ParamNeed> Needs,
+                         ParamNeeds &Out);
+
 /// __init code (.init.text) runs at boot, before the scheduler does: its
 /// irqs-off sections (start_kernel's, check_timer()'s) may sleep, and are not
 /// reported, in one TU as across TUs.

@@ -147,6 +147,25 @@ void placeParamUses(const FunctionDecl *FD, FunctionCfg &F) {
   }
 }
 
+// What each call needs of the function's parameters, from its block.
+void placeCallNeeds(const FunctionDecl *FD, ASTContext &Ctx, FunctionCfg &F) {
+  F.CallNeeds.assign(F.Calls.size(), {});
+  if (!F.Graph || FD->getNumParams() == 0)
+    return;
+  std::vector<ParamNeeds> Blocks = blockNeeds(*FD, *F.Graph, F.Reached, Ctx);
+  for (const CFGBlock *B : *F.Graph) {
+    if (Blocks[B->getBlockID()].empty())
+      continue;
+    for (const CFGElement &E : *B)
+      if (auto S = E.getAs<CFGStmt>())
+        if (const auto *C = dyn_cast<CallExpr>(S->getStmt())) {
+          auto It = F.CallIndex.find(C);
+          if (It != F.CallIndex.end())
+            F.CallNeeds[It->second] = Blocks[B->getBlockID()];
+        }
+  }
+}
+
 } // namespace
 
 FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegions &Dead,
@@ -175,6 +194,7 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
     V.TraverseStmt(FD->getBody());
     for (const CallExpr *C : V.Calls)
       Add(C);
+    F.CallNeeds.assign(F.Calls.size(), {});
     pickRepresentatives(F.Calls, SM);
     return F;
   }
@@ -274,6 +294,7 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
       }
     }
   placeParamUses(FD, F);
+  placeCallNeeds(FD, Ctx, F);
   pickRepresentatives(F.Calls, SM);
   return F;
 }

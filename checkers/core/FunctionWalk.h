@@ -6,6 +6,7 @@
 #ifndef RTCHECK_CORE_FUNCTIONWALK_H
 #define RTCHECK_CORE_FUNCTIONWALK_H
 
+#include "core/ParamConditions.h"
 #include "core/PerCpuAccess.h"
 #include "core/RtDeadRegions.h"
 #include "core/SpelledCall.h"
@@ -50,6 +51,10 @@ struct FunctionCfg {
   };
   std::vector<ParamUse> ParamUses;
   llvm::DenseMap<const clang::Stmt *, unsigned> ParamUseAt;
+
+  /// Per call (Calls), what must hold of the function's parameters for the
+  /// call to be reached (ParamConditions: "if (!timeout) return;").
+  std::vector<ParamNeeds> CallNeeds;
 
   /// Per block id, for two-way branches on a context test (irqs_disabled(),
   /// in_nmi(): context_tests.def): the context facts known false on the

@@ -49,6 +49,13 @@ static llvm::json::Object where(const TuFacts &TU, const FindingSink &Paths,
                             {"line", TU.SM.getSpellingLineNumber(F)}};
 }
 
+static llvm::json::Array needStrings(const ParamNeeds &Needs) {
+  llvm::json::Array Out;
+  for (const ParamNeed &N : Needs)
+    Out.push_back(N.str());
+  return Out;
+}
+
 llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
   llvm::json::Array Functions;
   for (const FunctionFacts &F : TU.Functions) {
@@ -74,16 +81,31 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
       Site["depth"] = S.Path.size();
       if (S.Unless)
         Site["unless"] = factNames(S.Unless);
+      if (!S.Needs.empty())
+        Site["needs"] = needStrings(S.Needs);
       Sleeps.push_back(std::move(Site));
     }
     for (size_t I = 0; I < F.calls().size(); ++I) {
       const SpelledCall &C = F.calls()[I];
       const ContextState &S = F.StateBefore[I];
-      auto Edge = [&](llvm::StringRef Callee, bool Local) {
+      auto Edge = [&](llvm::StringRef Callee, bool Local, bool Direct) {
         llvm::json::Object Call = where(TU, Paths, C.Site);
         Call["callee"] = Callee;
         if (Local)
           Call["local"] = true;
+        // What the call needs of F's parameters, and what it passes: the
+        // sweep maps the callee's sites' needs through them.
+        if (!F.Cfg.CallNeeds[I].empty())
+          Call["needs"] = needStrings(F.Cfg.CallNeeds[I]);
+        if (Direct) {
+          std::vector<ArgValue> Args = argValues(*C.Call, *F.Decl, TU.Ctx);
+          if (llvm::any_of(Args, [](const ArgValue &A) { return A.K != ArgValue::Unknown; })) {
+            llvm::json::Array Values;
+            for (const ArgValue &A : Args)
+              Values.push_back(A.str());
+            Call["args"] = std::move(Values);
+          }
+        }
         // After unlocking what the caller held (__fixup_pi_state_owner()'s
         // fault-in): what sleeps below is not under the caller's context.
         if (S.ReleasedInherited)
@@ -123,10 +145,11 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
       // of other TUs up through them.
       for (const FunctionFacts *Own : TU.callees(C))
         if (Own->InMainFile)
-          Edge(Own->Name, true);
+          Edge(Own->Name, true,
+               Callee && Callee->getCanonicalDecl() == Own->Decl->getCanonicalDecl());
       // Calls the TU cannot follow itself: functions defined elsewhere.
       if (Callee && !TU.factsFor(Callee) && !Callee->isInlined() && !Callee->getBuiltinID())
-        Edge(Callee->getName(), false);
+        Edge(Callee->getName(), false, true);
     }
     llvm::json::Array Free;
     for (const ExportedPerCpuUse &U : Paths.exports()) {

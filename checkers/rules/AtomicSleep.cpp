@@ -64,7 +64,10 @@ public:
         }
         for (const FunctionFacts *Callee : TU.callees(C))
           for (const SleepSite &S : Callee->MaySleep) {
-            if ((Facts & S.Unless) || !Reported.insert(S.Loc.getRawEncoding()).second)
+            ParamNeeds Unused;
+            if ((Facts & S.Unless) ||
+                neededByCall(TU, F, C, *Callee, S.Needs, Unused) == NeedsResult::Ruled ||
+                !Reported.insert(S.Loc.getRawEncoding()).second)
               continue;
             std::vector<ChainStep> Full = Chain;
             Full.push_back({C.Site, F.Name, "calls " + Callee->Name + "()"});

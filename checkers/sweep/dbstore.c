@@ -75,16 +75,17 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 {
 	sqlite3_stmt *fn, *en, *sl, *ca, *re, *pf;
 	json_t *f, *x;
+	char *needs, *args;
 	size_t i, j;
 	int bad = 0;
 
 	if (sqlite3_prepare_v2(db, "INSERT INTO function(tu, name, file, line, static, init)"
 			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1, &fn, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO entry VALUES(?1, ?2, ?3)", -1, &en, NULL) ||
-	    sqlite3_prepare_v2(db, "INSERT INTO sleep VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &sl,
-			       NULL) ||
+	    sqlite3_prepare_v2(db, "INSERT INTO sleep VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			       -1, &sl, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO call VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-			       " ?12, ?13, ?14, ?15, ?16, ?17)", -1, &ca,
+			       " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)", -1, &ca,
 			       NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO registration VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1,
 			       &re, NULL) ||
@@ -117,7 +118,10 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 			sqlite3_bind_int64(sl, 6, num(x, "line"));
 			sqlite3_bind_int64(sl, 7, num(x, "depth"));
 			sqlite3_bind_int(sl, 8, context_facts(json_object_get(x, "unless")));
+			needs = joined(json_object_get(x, "needs"), ',');
+			sqlite3_bind_text(sl, 9, needs, -1, SQLITE_TRANSIENT);
 			bad |= run(sl);
+			free(needs);
 		}
 		json_array_foreach(json_object_get(f, "calls"), j, x) {
 			char *held = joined(json_object_get(x, "held"), ',');
@@ -147,8 +151,14 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 			sqlite3_bind_int(ca, 15, json_is_true(json_object_get(x, "released")));
 			sqlite3_bind_int(ca, 16, context_facts(json_object_get(x, "unless")));
 			sqlite3_bind_int(ca, 17, context_facts(json_object_get(x, "atomic_facts")));
+			needs = joined(json_object_get(x, "needs"), ',');
+			args = joined(json_object_get(x, "args"), ',');
+			sqlite3_bind_text(ca, 18, needs, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(ca, 19, args, -1, SQLITE_TRANSIENT);
 			bad |= run(ca);
 			free(held);
+			free(needs);
+			free(args);
 		}
 		json_array_foreach(json_object_get(f, "percpu_free"), j, x) {
 			char *calls = json_dumps(json_object_get(x, "calls"), JSON_COMPACT);

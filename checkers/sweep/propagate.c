@@ -78,6 +78,7 @@ int xtu_path_extend(struct xpath *out, const struct xcall *c, const struct xpath
 static int add_reach(struct xfn *f, const struct xcall *c, const struct xsite *site,
 		     const struct xreach *r)
 {
+	struct xneeds needs;
 	size_t i;
 
 	if (f->nreach == XTU_MAX_REACH)
@@ -85,8 +86,14 @@ static int add_reach(struct xfn *f, const struct xcall *c, const struct xsite *s
 	for (i = 0; i < f->nreach; i++)
 		if (same_site(f->reach[i].site, site))
 			return 0;
+	/* What the site needs of m's parameters, in f's terms: ruled out by the
+	 * call's arguments (a constant 0 where it needs non-zero), or not. */
+	needs = c->needs;
+	if (xneeds_map(r ? &r->needs : &site->needs, &c->args, &needs))
+		return 0;
 	if (!xtu_path_extend(&f->reach[f->nreach].path, c, r ? &r->path : NULL))
 		return 0;
+	f->reach[f->nreach].needs = needs;
 	f->reach[f->nreach].unless = site->unless | c->unless | (r ? r->unless : 0);
 	f->reach[f->nreach++].site = site;
 	return 1;

@@ -3,6 +3,7 @@
 #ifndef RTCHECK_SWEEP_PROPAGATE_H
 #define RTCHECK_SWEEP_PROPAGATE_H
 
+#include "needs.h"
 #include "sweep.h"
 
 #include <jansson.h>
@@ -24,6 +25,7 @@ struct xsite {
 	char *function, *op, *why, *file;
 	long line, depth;
 	unsigned unless;	/* context facts (context_facts.h) that rule the site out */
+	struct xneeds needs;	/* what it needs of the function's parameters */
 	const struct xfn *owner;
 };
 
@@ -42,6 +44,8 @@ struct xcall {
 				 * its callers' */
 	unsigned unless;	/* context facts known false where the call is made */
 	unsigned atomic_facts;	/* what its truly atomic context makes true */
+	struct xneeds needs;	/* what the call needs of the caller's parameters */
+	struct xargs args;	/* what it passes, for the callee's needs */
 	const struct xfn *caller;
 };
 
@@ -71,6 +75,7 @@ struct xreach {
 	const struct xsite *site;
 	struct xpath path;
 	unsigned unless;	/* the site's and the path's calls': facts that rule it out */
+	struct xneeds needs;	/* what it needs of the function's parameters */
 };
 
 struct xfn {

@@ -95,7 +95,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 	sqlite3_finalize(st);
 
 	if (sqlite3_prepare_v2(db, "SELECT function, site_function, op, why, file, line, depth,"
-			       " unless FROM sleep", -1, &st, NULL))
+			       " unless, needs FROM sleep", -1, &st, NULL))
 		goto sqlerr;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct xfn *f = fn_by_id(g, sqlite3_column_int64(st, 0));
@@ -112,6 +112,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 		s->line = sqlite3_column_int(st, 5);
 		s->depth = sqlite3_column_int(st, 6);
 		s->unless = (unsigned)sqlite3_column_int(st, 7);
+		xneeds_parse((const char *)sqlite3_column_text(st, 8), &s->needs);
 	}
 	sqlite3_finalize(st);
 
@@ -137,7 +138,8 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 
 	if (sqlite3_prepare_v2(db, "SELECT function, callee, local, file, line, atomic,"
 			       " atomic_file, atomic_line, atomic_note, serialised, bh_file, bh_line,"
-			       " bh_note, released, unless, atomic_facts FROM call", -1, &st, NULL))
+			       " bh_note, released, unless, atomic_facts, needs, args FROM call", -1, &st,
+			       NULL))
 		goto sqlerr;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct xfn *f = fn_by_id(g, sqlite3_column_int64(st, 0));
@@ -162,6 +164,8 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 		c->released = sqlite3_column_int(st, 13);
 		c->unless = (unsigned)sqlite3_column_int(st, 14);
 		c->atomic_facts = (unsigned)sqlite3_column_int(st, 15);
+		xneeds_parse((const char *)sqlite3_column_text(st, 16), &c->needs);
+		xargs_parse((const char *)sqlite3_column_text(st, 17), &c->args);
 	}
 	sqlite3_finalize(st);
 	for (i = 0; i < g->nfns; i++) {

@@ -131,6 +131,14 @@ static int emit(sqlite3 *db, struct xtu_graph *g, const struct xsite *site, json
 	return xtu_insert_finding(db, g, &x, context);
 }
 
+/* The call's arguments rule out a site that needs this of the callee's parameters. */
+static int ruled_out(const struct xcall *c, const struct xneeds *needs)
+{
+	struct xneeds unused = { .n = 0 };
+
+	return xneeds_map(needs, &c->args, &unused) < 0;
+}
+
 /* A call in truly atomic context to functions of other TUs that may sleep. */
 static int atomic_call(sqlite3 *db, struct xtu_graph *g, const struct xcall *c)
 {
@@ -148,7 +156,8 @@ static int atomic_call(sqlite3 *db, struct xtu_graph *g, const struct xcall *c)
 		for (k = 0; !c->local && k < to[t]->nsites; k++) {
 			json_t *context;
 
-			if (c->atomic_facts & to[t]->sites[k].unless)
+			if ((c->atomic_facts & to[t]->sites[k].unless) ||
+			    ruled_out(c, &to[t]->sites[k].needs))
 				continue;
 			context = json_array();
 
@@ -159,7 +168,8 @@ static int atomic_call(sqlite3 *db, struct xtu_graph *g, const struct xcall *c)
 		for (k = 0; k < to[t]->nreach; k++) {
 			json_t *context;
 
-			if (c->atomic_facts & to[t]->reach[k].unless)
+			if ((c->atomic_facts & to[t]->reach[k].unless) ||
+			    ruled_out(c, &to[t]->reach[k].needs))
 				continue;
 			context = json_array();
 			xtu_step(context, c->atomic_file, c->atomic_line, c->caller->name, c->atomic_note);
