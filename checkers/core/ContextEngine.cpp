@@ -204,6 +204,20 @@ void noteReleased(FunctionEffect &Effect, ContextKind K) {
     Effect.Released.push_back(K);
 }
 
+// spin_unlock_bh() enables BH again however it was disabled: with the lock
+// (spin_lock_bh()), or before it (netif_addr_lock_bh(): local_bh_disable();
+// spin_lock_nested()).
+void releaseBhLock(ContextState &S, StringRef Key, FunctionEffect &Effect) {
+  HeldContext *Lock = innermost(S, ContextKind::RtLock, Key);
+  bool WithBh = Lock && Lock->DisablesBh;
+  if (Lock)
+    erase(S, Lock);
+  else
+    noteReleased(Effect, ContextKind::RtLock);
+  if (!WithBh && !release(S, ContextKind::BhOff, ""))
+    noteReleased(Effect, ContextKind::BhOff);
+}
+
 // A raw unlock. One that restores interrupts (raw_spin_unlock_irqrestore())
 // also ends an irqs-off context entered apart from the lock (local_irq_save();
 // raw_spin_lock()); one that does not (raw_spin_unlock()) leaves the
@@ -441,6 +455,8 @@ private:
         enter(S, *C.Call, *K, A);
       else if (A->Effect == ApiEffect::RAW_UNLOCK)
         releaseRawLock(S, spelledArgument(SM, C.Site, A->Arg), A->IrqsToo, Effect);
+      else if (A->Effect == ApiEffect::RT_UNLOCK_BH)
+        releaseBhLock(S, spelledArgument(SM, C.Site, A->Arg), Effect);
       else if (auto K = leaves(A->Effect))
         if (!release(S, *K, spelledArgument(SM, C.Site, A->Arg)))
           noteReleased(Effect, *K);
