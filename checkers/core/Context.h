@@ -29,6 +29,11 @@ enum class ContextKind {
 
 inline unsigned kindBit(ContextKind K) { return 1u << unsigned(K); }
 
+/// A lock of some kind, not a context without an object.
+inline bool isLock(ContextKind K) {
+  return K == ContextKind::RawLock || K == ContextKind::RtLock || K == ContextKind::SleepingLock;
+}
+
 /// What RT's lockdep calls LD_WAIT_SPIN: nothing that sleeps on RT may run.
 inline bool isTrulyAtomic(ContextKind K) {
   return K == ContextKind::RawLock || K == ContextKind::PreemptOff ||

@@ -240,8 +240,11 @@ void releaseRawLock(ContextState &S, StringRef Key, bool RestoresIrqs, FunctionE
 
 // Merge at a join point: an entry held on both paths stays; two different
 // entries of the same kind and lock (raw_spin_lock_irqsave() on one branch,
-// raw_spin_lock() on the other) mean the context is held either way; what is
-// held on only some paths becomes "may".
+// raw_spin_lock() on the other) mean the context is held either way, and so
+// do two of the same kind whose locks are spelled apart (a trylock wrapper
+// given the object, "if (trylock_irqsave_rcu_node(sdp)) return;", and
+// spin_lock_irqsave(&sdp->lock) after it); what is held on only some paths
+// becomes "may".
 void join(ContextState &Into, const ContextState &From) {
   Into.ReleasedInherited = Into.ReleasedInherited || From.ReleasedInherited;
   Into.DroppedInherited |= From.DroppedInherited;
@@ -264,6 +267,8 @@ void join(ContextState &Into, const ContextState &From) {
     if (!Paired[I] && !Pair(H, [&](const HeldContext &O) {
           return O.Kind == H.Kind && O.FromEntry == H.FromEntry &&
                  (O.Key == H.Key || O.Key.empty() || H.Key.empty());
+        }) && !Pair(H, [&](const HeldContext &O) {
+          return O.Kind == H.Kind && O.FromEntry == H.FromEntry && isLock(H.Kind);
         }))
       H.Must = false;
   }
@@ -290,6 +295,27 @@ bool sameState(const ContextState &A, const ContextState &B) {
   return true;
 }
 
+// The value a statement expression ends with, through a variable it sets
+// in its own body: "({ x = f(); ...; x; })" is f()'s value.
+const Expr *valueOfStmtExpr(const StmtExpr &SE) {
+  const CompoundStmt *Body = SE.getSubStmt();
+  const auto *Last = Body->body_empty() ? nullptr : dyn_cast<Expr>(Body->body_back());
+  const auto *Ref = Last ? dyn_cast<DeclRefExpr>(Last->IgnoreParenImpCasts()) : nullptr;
+  if (!Ref)
+    return Last;
+  for (auto It = Body->body_rbegin(); It != Body->body_rend(); ++It) {
+    if (const auto *B = dyn_cast<BinaryOperator>(*It); B && B->getOpcode() == BO_Assign)
+      if (const auto *L = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts());
+          L && L->getDecl() == Ref->getDecl())
+        return B->getRHS();
+    if (const auto *DS = dyn_cast<DeclStmt>(*It))
+      for (const Decl *D : DS->decls())
+        if (D == Ref->getDecl())
+          return cast<VarDecl>(D)->getInit();
+  }
+  return nullptr;
+}
+
 // The trylock whose success a branch tests, and on which edge it succeeds.
 const CallExpr *testedTrylock(const CFGBlock &B, const FunctionCfg &Cfg, bool &OnFalseEdge) {
   const auto *E = dyn_cast_or_null<Expr>(B.getTerminatorCondition());
@@ -312,6 +338,29 @@ const CallExpr *testedTrylock(const CFGBlock &B, const FunctionCfg &Cfg, bool &O
         return nullptr;
       const ApiEntry *A = lookupApi(Cfg.Calls[It->second].ApiName);
       return A && trylockKind(A->Effect) ? C : nullptr;
+    }
+    // ({ bool ___locked = spin_trylock_irqsave(...); ...; ___locked; }):
+    // spin_trylock_irqsave_rcu_node() of kernel/rcu/rcu.h, and RT's
+    // spin_trylock_irqsave() ({ ...; __locked = spin_trylock(lock); __locked; }).
+    if (const auto *SE = dyn_cast<StmtExpr>(E)) {
+      E = valueOfStmtExpr(*SE);
+      continue;
+    }
+    // RT's raw_spin_trylock_irqsave(): "raw_spin_trylock(l) ? 1 :
+    // ({ local_irq_restore(flags); 0; })".
+    if (const auto *CO = dyn_cast<ConditionalOperator>(E)) {
+      auto Literal = [](const Expr *X) -> std::optional<uint64_t> {
+        if (const auto *SE = dyn_cast_or_null<StmtExpr>(X ? X->IgnoreParenImpCasts() : nullptr))
+          X = valueOfStmtExpr(*SE);
+        const auto *L = X ? dyn_cast<IntegerLiteral>(X->IgnoreParenImpCasts()) : nullptr;
+        return L ? std::optional<uint64_t>(L->getValue().getZExtValue()) : std::nullopt;
+      };
+      auto T = Literal(CO->getTrueExpr()), F = Literal(CO->getFalseExpr());
+      if (!T || !F || !*T == !*F)
+        return nullptr;
+      OnFalseEdge ^= !*T;
+      E = CO->getCond();
+      continue;
     }
     return nullptr;
   }
