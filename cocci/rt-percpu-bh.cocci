@@ -1358,12 +1358,17 @@ add_occurrence(px, x)
 identifier fn, x;
 identifier op = {this_cpu_ptr, raw_cpu_ptr, per_cpu_ptr, per_cpu};
 expression list es;
+type T;
 position p : script:python() { key(p[0]) in accesses };
 @@
 
 fn(...) {
   <+...
+(
   x = op@p(es)
+|
+  x = (T *)op@p(es)
+)
   ...+>
 }
 

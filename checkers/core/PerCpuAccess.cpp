@@ -200,6 +200,9 @@ public:
         (void)M;
         U.Kind = fieldUse(Up, Stats);
       }
+      // *p: the slot itself, read or written like a field ("orig = *p").
+      if (const auto *D = dyn_cast_or_null<UnaryOperator>(P); D && D->getOpcode() == UO_Deref)
+        U.Kind = fieldUse(Up, Stats);
       if (const auto *C = dyn_cast_or_null<CallExpr>(P); C && C->getCallee() != R)
         U.ArgOf = C;
       // xchg(p, NULL), WRITE_ONCE(sd->x, v): lockless on purpose.
@@ -230,6 +233,12 @@ public:
   void resolveLocals() {
     for (auto [VD, Value] : Stores) {
       const Expr *E = Value->IgnoreParenImpCasts();
+      // p = (struct rtable **)raw_cpu_ptr(nhc->nhc_pcpu_rth_output)
+      while (const auto *Cast = dyn_cast<CStyleCastExpr>(E)) {
+        if (!Cast->getType()->isPointerType())
+          break;
+        E = Cast->getSubExpr()->IgnoreParenImpCasts();
+      }
       SourceLocation Site, EndSite;
       if (!E->getBeginLoc().isMacroID() || spelledMacros(E->getBeginLoc(), SM, LO, Site).empty())
         continue;
