@@ -126,7 +126,8 @@ COUNTER_UPDATES = ["__this_cpu_inc", "__this_cpu_dec", "__this_cpu_add",
 VALUE_READS = ["this_cpu_read", "__this_cpu_read", "raw_cpu_read"]
 # Calls that only look at the object their argument points to: a member
 # passed to them by address is read (list_empty(&sd->poll_list)).
-PEEKS = ["list_empty", "list_empty_careful", "hlist_empty", "llist_empty",
+PEEKS = ["list_empty", "list_empty_careful", "list_first_entry", "list_last_entry",
+         "list_first_entry_or_null", "hlist_empty", "llist_empty",
          "skb_queue_empty", "skb_queue_empty_lockless", "skb_queue_len",
          "skb_queue_len_lockless"]
 # Assertions that the caller holds a lock: of a local_lock_t, they say that
@@ -1359,6 +1360,8 @@ identifier fn, x;
 identifier op = {this_cpu_ptr, raw_cpu_ptr, per_cpu_ptr, per_cpu};
 expression list es;
 type T;
+expression E;
+identifier f;
 position p : script:python() { key(p[0]) in accesses };
 @@
 
@@ -1368,6 +1371,10 @@ fn(...) {
   x = op@p(es)
 |
   x = (T *)op@p(es)
+|
+  x = &op@p(es)[E]
+|
+  x = &op@p(es)->f
 )
   ...+>
 }

@@ -239,6 +239,15 @@ public:
           break;
         E = Cast->getSubExpr()->IgnoreParenImpCasts();
       }
+      // pool = &per_cpu(bh_worker_pools, cpu)[highpri], q = &this_cpu_ptr(p)->q:
+      // a part of this CPU's object.
+      if (const auto *Addr = dyn_cast<UnaryOperator>(E); Addr && Addr->getOpcode() == UO_AddrOf) {
+        const Expr *Part = Addr->getSubExpr()->IgnoreParenImpCasts();
+        if (const auto *Index = dyn_cast<ArraySubscriptExpr>(Part))
+          E = Index->getBase()->IgnoreParenImpCasts();
+        else if (const auto *Member = dyn_cast<MemberExpr>(Part))
+          E = Member->getBase()->IgnoreParenImpCasts();
+      }
       SourceLocation Site, EndSite;
       if (!E->getBeginLoc().isMacroID() || spelledMacros(E->getBeginLoc(), SM, LO, Site).empty())
         continue;
@@ -275,8 +284,23 @@ private:
   // member expression on the local, further '.' members are the same field.
   PerCpuUseKind fieldUse(llvm::ArrayRef<const Stmt *> Up, bool &Stats) const {
     size_t I = 0;
-    while (I + 1 < Up.size() && isa<MemberExpr>(Up[I + 1]) && !cast<MemberExpr>(Up[I + 1])->isArrow())
-      ++I;
+    for (;;) {
+      if (I + 1 < Up.size() && isa<MemberExpr>(Up[I + 1]) &&
+          !cast<MemberExpr>(Up[I + 1])->isArrow()) {
+        ++I;
+        continue;
+      }
+      // (&p->workers)->next, as list_first_entry(&p->workers, ...) reads it:
+      // the same as p->workers.next.
+      const auto *Addr = I + 1 < Up.size() ? dyn_cast<UnaryOperator>(Up[I + 1]) : nullptr;
+      const auto *Next = I + 2 < Up.size() ? dyn_cast<MemberExpr>(Up[I + 2]) : nullptr;
+      if (Addr && Addr->getOpcode() == UO_AddrOf && Next && Next->isArrow() &&
+          Next->getBase()->IgnoreParenImpCasts() == Addr) {
+        I += 2;
+        continue;
+      }
+      break;
+    }
     if (I + 1 >= Up.size())
       return PerCpuUseKind::Read;
     const Stmt *Field = Up[I], *Q = Up[I + 1];
