@@ -127,7 +127,7 @@ VALUE_READS = ["this_cpu_read", "__this_cpu_read", "raw_cpu_read"]
 # Calls that only look at the object their argument points to: a member
 # passed to them by address is read (list_empty(&sd->poll_list)).
 PEEKS = ["list_empty", "list_empty_careful", "list_first_entry", "list_last_entry",
-         "list_first_entry_or_null", "hlist_empty", "llist_empty",
+         "list_first_entry_or_null", "test_bit", "arch_test_bit", "hlist_empty", "llist_empty",
          "skb_queue_empty", "skb_queue_empty_lockless", "skb_queue_len",
          "skb_queue_len_lockless"]
 # Assertions that the caller holds a lock: of a local_lock_t, they say that
@@ -658,6 +658,11 @@ def use_kind(src, line, col, x):
     if not m:
         if re.match(r"\s*(?:[-+*/%&|^]|<<|>>)?=(?!=)", rest):
             return ("skip", "")
+        # WARN_ON(cpu_t != t), if (!p): the pointer's value, not the data.
+        before = t[max(0, off - 80):off].rstrip()
+        if rest.lstrip()[:2] in COMPARISONS or before[-2:] in COMPARISONS or \
+                (before.endswith("!") and not before.endswith("!=")):
+            return ("read", "")
         return ("read" if lockless else "whole", "")
     member, j = m.group(1), m.end()
     if lockless:
@@ -692,6 +697,9 @@ def use_kind(src, line, col, x):
             return ("read", member)
         return ("address", member)
     return ("read", member)
+
+# Operators that compare the pointer's value (two characters of the text).
+COMPARISONS = ("==", "!=")
 
 UNEVALUATED_RE = re.compile(r"(?:sizeof|typeof|__typeof__|__typeof|_Alignof|__alignof__)$")
 SIZEOF_BEFORE_RE = re.compile(r"\bsizeof\s*\**\s*$")

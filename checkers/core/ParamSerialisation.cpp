@@ -30,10 +30,14 @@ bool serialises(const TuFacts &TU, const FunctionFacts &G, unsigned Index, unsig
 // judged where they write. Q is the ancestor above the field.
 // READ_ONCE(p->x) is *(const volatile typeof(p->x) *)&p->x.
 bool scalarRead(const Expr *Field, const Stmt *Q, const Stmt *Q2, const Stmt *Q3) {
+  auto IsField = [&](const Expr *E) { return E && E->IgnoreParenImpCasts() == Field; };
+  // c->caps[1]: an element of an array field, read like a field.
+  if (const auto *Index = dyn_cast_or_null<ArraySubscriptExpr>(Q);
+      Index && Field->getType()->isArrayType() && IsField(Index->getBase()))
+    return scalarRead(Index, Q2, Q3, nullptr);
   if (Field->getType()->isPointerType() || Field->getType()->isRecordType() ||
       Field->getType()->isArrayType())
     return false;
-  auto IsField = [&](const Expr *E) { return E && E->IgnoreParenImpCasts() == Field; };
   if (!Q)
     return false;
   if (const auto *U = dyn_cast<UnaryOperator>(Q)) {
@@ -74,6 +78,12 @@ bool useSerialised(const TuFacts &TU, const FunctionFacts &G, size_t UseIndex, u
         scalarRead(Value, P, I + 1 < U.Up.size() ? U.Up[I + 1] : nullptr,
                    I + 2 < U.Up.size() ? U.Up[I + 2] : nullptr))
       return true;
+    // test_bit(nr, (unsigned long *)c->x86_capability): the same data.
+    if (const auto *Cast = dyn_cast<CStyleCastExpr>(P);
+        Cast && Cast->getType()->isPointerType() && Value != U.Ref) {
+      Value = Cast;
+      continue;
+    }
     if (const auto *Op = dyn_cast<UnaryOperator>(P)) {
       if (Op->getOpcode() == UO_AddrOf) {
         Value = Op;

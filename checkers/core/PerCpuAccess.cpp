@@ -200,6 +200,12 @@ public:
         (void)M;
         U.Kind = fieldUse(Up, Stats);
       }
+      // WARN_ON(cpu_t != t), if (!p): the pointer's value, not the data.
+      if (const auto *B = dyn_cast_or_null<BinaryOperator>(P);
+          B && (B->isEqualityOp() || B->isRelationalOp()))
+        U.Kind = PerCpuUseKind::Read;
+      if (const auto *N = dyn_cast_or_null<UnaryOperator>(P); N && N->getOpcode() == UO_LNot)
+        U.Kind = PerCpuUseKind::Read;
       // *p: the slot itself, read or written like a field ("orig = *p").
       if (const auto *D = dyn_cast_or_null<UnaryOperator>(P); D && D->getOpcode() == UO_Deref)
         U.Kind = fieldUse(Up, Stats);
