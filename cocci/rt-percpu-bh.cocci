@@ -522,6 +522,7 @@ local_vars = set()
 occurrences = {}
 # (file, name) of the functions the file defines.
 defined_functions = set()
+atomic_branches = {}	# file: [(start, end)] of branches taken only truly atomic
 # Counter updates whose value is not used (__this_cpu_inc(v); as a
 # statement), and every per-CPU value read: key -> object as written.
 counter_updates = set()
@@ -615,6 +616,32 @@ def add_occurrence(p, x):
 def add_function(p, f):
     for el in p:
         defined_functions.add((el.file, f))
+
+# Tests that say the code runs truly atomic where they are true (rtcheck's
+# context_tests.def, the exact ones): a branch taken only then is not BH-only.
+ATOMIC_TESTS = ("irqs_disabled()", "in_irq()", "in_hardirq()", "in_nmi()", "in_atomic()",
+                "preempt_count()", "preempt_count()!=0", "!preemptible()")
+
+def atomic_test(t):
+    def strip(s):
+        s = s.strip()
+        for wrap in ("unlikely(", "likely("):
+            if s.startswith(wrap) and s.endswith(")"):
+                return strip(s[len(wrap):-1])
+        if s.startswith("(") and s.endswith(")"):
+            return strip(s[1:-1])
+        return s
+    parts = strip(t).split("||")
+    return all(strip(x).replace(" ", "") in ATOMIC_TESTS for x in parts)
+
+def add_atomic_branch(p):
+    for el in p:
+        atomic_branches.setdefault(el.file, []).append(
+            ((int(el.line), int(el.column)), (int(el.line_end), int(el.column_end))))
+
+def in_atomic_branch(el):
+    at = (int(el.line), int(el.column))
+    return any(b <= at <= e for b, e in atomic_branches.get(el.file, []))
 
 def add_counter_update(p):
     for el in p:
@@ -878,6 +905,8 @@ def file_points(fname):
             callee = called_with(src, start, call_end(src.text, start))
             if api in PTR_ACCESSES and (fname, callee) in defined_functions:
                 continue
+            if in_atomic_branch(el):
+                continue
             points[k] = Point(fname, k, el, el, access_kind(k, api), obj, "", None, False)
     for k, (fn, x, obj, el) in loads.items():
         if k[0] == fname and (fname, fn, x) in pointer_locals:
@@ -907,7 +936,7 @@ def file_points(fname):
         for k, obj, el, load in accs:
             if not owned[k]:
                 # A this_cpu_read() into a local never used is no access.
-                if not load:
+                if not load and not in_atomic_branch(el):
                     points[k] = Point(fname, k, el, el, "whole", obj, "", x, False)
                 continue
             for uel, kind, member in owned[k]:
@@ -917,7 +946,8 @@ def file_points(fname):
                     if (fname, callee) in defined_functions or (
                             callee and object_key(obj) in passed):
                         continue
-                points[key(uel)] = Point(fname, k, el, uel, kind, obj, member, x, load)
+                if not in_atomic_branch(uel):
+                    points[key(uel)] = Point(fname, k, el, uel, kind, obj, member, x, load)
     point_cache[fname] = points
     return points
 
@@ -1431,6 +1461,22 @@ x << store.x;
 @@
 
 add_occurrence(px, x)
+
+// Branches taken only in truly atomic context: "if (preempt_count() != 0 ||
+// irqs_disabled()) { ... }" (bpf_send_signal_common()).
+@atomic_branch depends on context || org || report@
+expression T : script:python() { atomic_test(T) };
+statement S;
+position p;
+@@
+
+if (T) S@p
+
+@script:python depends on context || org || report@
+p << atomic_branch.p;
+@@
+
+add_atomic_branch(p)
 
 // The functions of the file: a pointer handed to one is left to it.
 @defined depends on context || org || report@

@@ -90,6 +90,9 @@ struct ContextState {
   /// branch on "in_irq() || irqs_disabled()" went the "no" way. A caller
   /// whose context makes one of them true does not reach here.
   unsigned Excluded = 0;
+  /// A context test on every path to here says the code runs truly atomic
+  /// ("if (preempt_count() != 0 || irqs_disabled())"), whatever it is.
+  bool KnownAtomic = false;
 
   /// The function itself entered a truly atomic context held on every path
   /// (not one given by how it is registered).

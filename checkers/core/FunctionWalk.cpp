@@ -74,19 +74,23 @@ bool hasCleanupVariable(const FunctionDecl *FD) {
   return F.Found;
 }
 
-// A branch on a context test ("in_irq()", "!preemptible()", "unlikely(in_nmi())"):
-// the facts known false on its {true, false} edges (context_tests.def).
-std::pair<unsigned, unsigned> contextTestEdges(StringRef Text) {
+// A branch on a context test ("in_irq()", "!preemptible()", "unlikely(in_nmi())",
+// "preempt_count() != 0"): the facts known false on its {true, false} edges
+// (context_tests.def), and on which edge an exact test says the code runs
+// truly atomic (KnownAtomic: 1 the true edge, 2 the false edge).
+std::pair<unsigned, unsigned> contextTestEdges(StringRef Text, unsigned &KnownAtomic) {
   struct Test {
     StringRef Name;
     bool TrueWhen;
     unsigned Facts;
+    bool Exact;
   };
   static const Test Tests[] = {
-#define RTCHECK_CONTEXT_TEST(Name, TrueWhen, Facts) {Name, TrueWhen != 0, Facts},
+#define RTCHECK_CONTEXT_TEST(Name, TrueWhen, Facts, Exact) {Name, TrueWhen != 0, Facts, Exact != 0},
 #include "rtcheck/context_tests.def"
 #undef RTCHECK_CONTEXT_TEST
   };
+  KnownAtomic = 0;
   bool Negated = false;
   for (Text = Text.trim();;) {
     if (Text.consume_front("!")) {
@@ -102,12 +106,20 @@ std::pair<unsigned, unsigned> contextTestEdges(StringRef Text) {
     }
   }
   StringRef Name = Text.take_while([](char C) { return isalnum((unsigned char)C) || C == '_'; });
-  if (Name.empty() || Text.drop_front(Name.size()).trim() != "()")
+  StringRef Rest = Text.drop_front(Name.size()).trim();
+  if (!Rest.consume_front("()"))
+    return {0, 0};
+  Rest = Rest.trim();
+  if (Rest == "== 0" || Rest == "==0")
+    Negated = !Negated;
+  else if (!Rest.empty() && Rest != "!= 0" && Rest != "!=0")
     return {0, 0};
   for (const Test &T : Tests)
     if (T.Name == Name) {
       // Where the test reads TrueWhen's opposite, none of its facts holds.
       bool FalseOnTrueEdge = T.TrueWhen == Negated;
+      if (T.Exact)
+        KnownAtomic = FalseOnTrueEdge ? 2 : 1;
       return FalseOnTrueEdge ? std::make_pair(T.Facts, 0u) : std::make_pair(0u, T.Facts);
     }
   return {0, 0};
@@ -203,13 +215,15 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
   F.Reached.resize(G.getNumBlockIDs());
   F.Edges.assign(G.getNumBlockIDs(), {true, true});
   F.Excludes.assign(G.getNumBlockIDs(), {0, 0});
+  F.AtomicEdges.assign(G.getNumBlockIDs(), 0);
   for (const CFGBlock *B : G)
     if (B->succ_size() == 2) {
       if (const auto *Cond = dyn_cast_or_null<Expr>(B->getTerminatorCondition()))
         F.Edges[B->getBlockID()] = rtEdges(Cond, Ctx);
       // "a || b" branches twice: the last condition is the one tested here.
       if (const Expr *Last = B->getLastCondition())
-        F.Excludes[B->getBlockID()] = contextTestEdges(spelledText(Last, SM, Ctx.getLangOpts()));
+        F.Excludes[B->getBlockID()] = contextTestEdges(spelledText(Last, SM, Ctx.getLangOpts()),
+                                                       F.AtomicEdges[B->getBlockID()]);
     }
 
   std::vector<const CFGBlock *> Work{&G.getEntry()};

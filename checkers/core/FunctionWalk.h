@@ -60,6 +60,13 @@ struct FunctionCfg {
   /// in_nmi(): context_tests.def): the context facts known false on the
   /// {true, false} edge.
   std::vector<std::pair<unsigned, unsigned>> Excludes;
+  /// Per block id: on which edge an exact context test says the code runs
+  /// truly atomic (1: true edge, 2: false edge, 0: neither).
+  std::vector<unsigned> AtomicEdges;
+  bool atomicOn(const clang::CFGBlock &From, unsigned SuccIndex) const {
+    return From.succ_size() == 2 && !AtomicEdges.empty() &&
+           AtomicEdges[From.getBlockID()] == SuccIndex + 1;
+  }
   unsigned excludedOn(const clang::CFGBlock &From, unsigned SuccIndex) const {
     if (From.succ_size() != 2 || Excludes.empty())
       return 0;
