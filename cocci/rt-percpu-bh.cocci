@@ -617,6 +617,11 @@ def add_function(p, f):
     for el in p:
         defined_functions.add((el.file, f))
 
+# Per-CPU nesting claims: "if (local_inc_return(&c->nesting) == 1)" has this
+# CPU's data to itself (gen_cookie_next()).
+CLAIMS = ("local_inc_return", "this_cpu_inc_return", "atomic_inc_return",
+          "atomic_long_inc_return")
+
 # Tests that say the code runs truly atomic where they are true (rtcheck's
 # context_tests.def, the exact ones): a branch taken only then is not BH-only.
 ATOMIC_TESTS = ("irqs_disabled()", "in_irq()", "in_hardirq()", "in_nmi()", "in_atomic()",
@@ -631,8 +636,13 @@ def atomic_test(t):
         if s.startswith("(") and s.endswith(")"):
             return strip(s[1:-1])
         return s
+    t = re.sub(r"\s+", "", t)
     parts = strip(t).split("||")
-    return all(strip(x).replace(" ", "") in ATOMIC_TESTS for x in parts)
+    if all(strip(x) in ATOMIC_TESTS for x in parts):
+        return True
+    # A won nesting claim: "local_inc_return(&local->nesting) == 1".
+    m = re.match(r"(\w+)\(.*\)==1$", strip(t))
+    return bool(m) and m.group(1) in CLAIMS
 
 def add_atomic_branch(p):
     for el in p:
@@ -1463,14 +1473,19 @@ x << store.x;
 add_occurrence(px, x)
 
 // Branches taken only in truly atomic context: "if (preempt_count() != 0 ||
-// irqs_disabled()) { ... }" (bpf_send_signal_common()).
+// irqs_disabled()) { ... }" (bpf_send_signal_common()), or by the winner of
+// a per-CPU nesting claim (gen_cookie_next()).
 @atomic_branch depends on context || org || report@
 expression T : script:python() { atomic_test(T) };
-statement S;
+statement S, S2;
 position p;
 @@
 
+(
+if (T) S@p else S2
+|
 if (T) S@p
+)
 
 @script:python depends on context || org || report@
 p << atomic_branch.p;

@@ -30,7 +30,7 @@ inline Serialised serialisation(const ContextState &S, const HeldContext *&Bh) {
              (H.Kind == ContextKind::RtLock && H.DisablesBh))
       Bh = Bh ? Bh : &H;
   }
-  if (Protected || S.KnownAtomic)
+  if (Protected || S.Exclusive)
     return Serialised::Protected;
   return Bh ? Serialised::BhOnly : Serialised::Nothing;
 }

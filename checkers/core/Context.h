@@ -92,7 +92,7 @@ struct ContextState {
   unsigned Excluded = 0;
   /// A context test on every path to here says the code runs truly atomic
   /// ("if (preempt_count() != 0 || irqs_disabled())"), whatever it is.
-  bool KnownAtomic = false;
+  bool Exclusive = false;
 
   /// The function itself entered a truly atomic context held on every path
   /// (not one given by how it is registered).

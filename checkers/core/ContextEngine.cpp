@@ -249,7 +249,7 @@ void join(ContextState &Into, const ContextState &From) {
   Into.ReleasedInherited = Into.ReleasedInherited || From.ReleasedInherited;
   Into.DroppedInherited |= From.DroppedInherited;
   Into.Excluded &= From.Excluded;
-  Into.KnownAtomic = Into.KnownAtomic && From.KnownAtomic;
+  Into.Exclusive = Into.Exclusive && From.Exclusive;
   std::vector<bool> Used(From.Held.size());
   auto Pair = [&](HeldContext &H, auto Matches) {
     for (size_t I = 0; I < From.Held.size(); ++I)
@@ -289,7 +289,7 @@ void join(ContextState &Into, const ContextState &From) {
 bool sameState(const ContextState &A, const ContextState &B) {
   if (A.Held.size() != B.Held.size() || A.ReleasedInherited != B.ReleasedInherited ||
       A.DroppedInherited != B.DroppedInherited || A.Excluded != B.Excluded ||
-      A.KnownAtomic != B.KnownAtomic)
+      A.Exclusive != B.Exclusive)
     return false;
   for (size_t I = 0; I < A.Held.size(); ++I)
     if (!A.Held[I].sameEntry(B.Held[I]) || A.Held[I].Must != B.Held[I].Must)
@@ -424,7 +424,7 @@ public:
           continue;
         ContextState Out = S;
         Out.Excluded |= F.Cfg.excludedOn(*B, Index);
-        Out.KnownAtomic |= F.Cfg.atomicOn(*B, Index);
+        Out.Exclusive |= F.Cfg.exclusiveOn(*B, Index);
         if (Try && Index == (OnFalseEdge ? 1u : 0u))
           enter(Out, *Try, *trylockKind(apiOf(*Try)->Effect), nullptr);
         std::optional<ContextState> &Dest = In[T->getBlockID()];

@@ -74,11 +74,43 @@ bool hasCleanupVariable(const FunctionDecl *FD) {
   return F.Found;
 }
 
+// A branch on winning a per-CPU nesting claim: "if (likely(local_inc_return(
+// &local->nesting) == 1))" (gen_cookie_next()): only the first level uses the
+// data, a nested or preempting user takes the other way. The edge (1: true,
+// 2: false) where the code has this CPU's data to itself, or 0.
+unsigned claimTestEdge(StringRef Text) {
+  static const StringRef Claims[] = {"local_inc_return", "this_cpu_inc_return",
+                                     "atomic_inc_return", "atomic_long_inc_return"};
+  for (Text = Text.trim();;) {
+    if ((Text.consume_front("likely") || Text.consume_front("unlikely")) &&
+        Text.ltrim().startswith("(") && Text.endswith(")"))
+      Text = Text.ltrim().drop_front().drop_back().trim();
+    else if (Text.startswith("(") && Text.endswith(")"))
+      Text = Text.drop_front().drop_back().trim();
+    else
+      break;
+  }
+  bool Equal = true;
+  size_t Op = Text.rfind("==");
+  if (Op == StringRef::npos) {
+    Op = Text.rfind("!=");
+    Equal = false;
+  }
+  if (Op == StringRef::npos || Text.substr(Op + 2).trim() != "1")
+    return 0;
+  StringRef Call = Text.substr(0, Op).trim();
+  for (StringRef Claim : Claims)
+    if (Call.startswith(Claim) && Call.drop_front(Claim.size()).ltrim().startswith("(") &&
+        Call.endswith(")"))
+      return Equal ? 1 : 2;
+  return 0;
+}
+
 // A branch on a context test ("in_irq()", "!preemptible()", "unlikely(in_nmi())",
 // "preempt_count() != 0"): the facts known false on its {true, false} edges
 // (context_tests.def), and on which edge an exact test says the code runs
-// truly atomic (KnownAtomic: 1 the true edge, 2 the false edge).
-std::pair<unsigned, unsigned> contextTestEdges(StringRef Text, unsigned &KnownAtomic) {
+// truly atomic (Exclusive: 1 the true edge, 2 the false edge).
+std::pair<unsigned, unsigned> contextTestEdges(StringRef Text, unsigned &Exclusive) {
   struct Test {
     StringRef Name;
     bool TrueWhen;
@@ -90,7 +122,7 @@ std::pair<unsigned, unsigned> contextTestEdges(StringRef Text, unsigned &KnownAt
 #include "rtcheck/context_tests.def"
 #undef RTCHECK_CONTEXT_TEST
   };
-  KnownAtomic = 0;
+  Exclusive = 0;
   bool Negated = false;
   for (Text = Text.trim();;) {
     if (Text.consume_front("!")) {
@@ -119,7 +151,7 @@ std::pair<unsigned, unsigned> contextTestEdges(StringRef Text, unsigned &KnownAt
       // Where the test reads TrueWhen's opposite, none of its facts holds.
       bool FalseOnTrueEdge = T.TrueWhen == Negated;
       if (T.Exact)
-        KnownAtomic = FalseOnTrueEdge ? 2 : 1;
+        Exclusive = FalseOnTrueEdge ? 2 : 1;
       return FalseOnTrueEdge ? std::make_pair(T.Facts, 0u) : std::make_pair(0u, T.Facts);
     }
   return {0, 0};
@@ -215,15 +247,18 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
   F.Reached.resize(G.getNumBlockIDs());
   F.Edges.assign(G.getNumBlockIDs(), {true, true});
   F.Excludes.assign(G.getNumBlockIDs(), {0, 0});
-  F.AtomicEdges.assign(G.getNumBlockIDs(), 0);
+  F.ExclusiveEdges.assign(G.getNumBlockIDs(), 0);
   for (const CFGBlock *B : G)
     if (B->succ_size() == 2) {
       if (const auto *Cond = dyn_cast_or_null<Expr>(B->getTerminatorCondition()))
         F.Edges[B->getBlockID()] = rtEdges(Cond, Ctx);
       // "a || b" branches twice: the last condition is the one tested here.
-      if (const Expr *Last = B->getLastCondition())
-        F.Excludes[B->getBlockID()] = contextTestEdges(spelledText(Last, SM, Ctx.getLangOpts()),
-                                                       F.AtomicEdges[B->getBlockID()]);
+      if (const Expr *Last = B->getLastCondition()) {
+        StringRef Text = spelledText(Last, SM, Ctx.getLangOpts());
+        F.Excludes[B->getBlockID()] = contextTestEdges(Text, F.ExclusiveEdges[B->getBlockID()]);
+        if (unsigned Claim = claimTestEdge(Text))
+          F.ExclusiveEdges[B->getBlockID()] = Claim;
+      }
     }
 
   std::vector<const CFGBlock *> Work{&G.getEntry()};

@@ -62,10 +62,10 @@ struct FunctionCfg {
   std::vector<std::pair<unsigned, unsigned>> Excludes;
   /// Per block id: on which edge an exact context test says the code runs
   /// truly atomic (1: true edge, 2: false edge, 0: neither).
-  std::vector<unsigned> AtomicEdges;
-  bool atomicOn(const clang::CFGBlock &From, unsigned SuccIndex) const {
-    return From.succ_size() == 2 && !AtomicEdges.empty() &&
-           AtomicEdges[From.getBlockID()] == SuccIndex + 1;
+  std::vector<unsigned> ExclusiveEdges;
+  bool exclusiveOn(const clang::CFGBlock &From, unsigned SuccIndex) const {
+    return From.succ_size() == 2 && !ExclusiveEdges.empty() &&
+           ExclusiveEdges[From.getBlockID()] == SuccIndex + 1;
   }
   unsigned excludedOn(const clang::CFGBlock &From, unsigned SuccIndex) const {
     if (From.succ_size() != 2 || Excludes.empty())

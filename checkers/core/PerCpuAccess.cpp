@@ -319,7 +319,9 @@ private:
         // takes the lock that protects the rest.
         const auto *C = I + 2 < Up.size() ? dyn_cast<CallExpr>(Up[I + 2]) : nullptr;
         const ApiEntry *A = C ? lookupApi(spellCall(C, SM, LO).ApiName) : nullptr;
-        if (A && (A->Effect == ApiEffect::PEEK || locksOrUnlocks(A->Effect)))
+        // local_dec(&c->nesting): lockless on purpose.
+        if (A && (A->Effect == ApiEffect::PEEK || A->Effect == ApiEffect::LOCKLESS ||
+                  locksOrUnlocks(A->Effect)))
           return PerCpuUseKind::Read;
         // u64_stats_update_begin(&st->syncp): st is a block of statistics.
         if (A && A->Effect == ApiEffect::STATS)
