@@ -238,12 +238,18 @@ void releaseRawLock(ContextState &S, StringRef Key, bool RestoresIrqs, FunctionE
     noteReleased(Effect, ContextKind::IrqOff);
 }
 
+// The object a lock is spelled from: "sdp" for "&sdp->lock" and for "sdp".
+StringRef lockRoot(StringRef Key) {
+  Key = Key.ltrim("&( ");
+  return Key.take_while([](char C) { return isalnum((unsigned char)C) || C == '_'; });
+}
+
 // Merge at a join point: an entry held on both paths stays; two different
 // entries of the same kind and lock (raw_spin_lock_irqsave() on one branch,
 // raw_spin_lock() on the other) mean the context is held either way, and so
-// do two of the same kind whose locks are spelled apart (a trylock wrapper
-// given the object, "if (trylock_irqsave_rcu_node(sdp)) return;", and
-// spin_lock_irqsave(&sdp->lock) after it); what is held on only some paths
+// do two locks of the same kind and object spelled apart (a trylock wrapper
+// given the object, "if (my_trylock_irqsave(d)) return;", and
+// spin_lock_irqsave(&d->lock) after it); what is held on only some paths
 // becomes "may".
 void join(ContextState &Into, const ContextState &From) {
   Into.ReleasedInherited = Into.ReleasedInherited || From.ReleasedInherited;
@@ -269,7 +275,8 @@ void join(ContextState &Into, const ContextState &From) {
           return O.Kind == H.Kind && O.FromEntry == H.FromEntry &&
                  (O.Key == H.Key || O.Key.empty() || H.Key.empty());
         }) && !Pair(H, [&](const HeldContext &O) {
-          return O.Kind == H.Kind && O.FromEntry == H.FromEntry && isLock(H.Kind);
+          return O.Kind == H.Kind && O.FromEntry == H.FromEntry && isLock(H.Kind) &&
+                 lockRoot(O.Key) == lockRoot(H.Key) && !lockRoot(H.Key).empty();
         }))
       H.Must = false;
   }
