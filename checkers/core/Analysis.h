@@ -122,6 +122,9 @@ struct ExportedPerCpuUse {
   std::string Note;             ///< "uses this CPU's dev_flush_list: ..."
   std::vector<ChainStep> Calls; ///< from Function down to the use
   const clang::SourceManager *SM;
+  /// What must hold of Function's parameters for the use to be reached (a
+  /// use in Function itself: "case TWA_NMI_CURRENT:").
+  ParamNeeds Needs = {};
 };
 
 /// Collects findings of all TUs; owns their strings.

@@ -191,22 +191,36 @@ void placeParamUses(const FunctionDecl *FD, FunctionCfg &F) {
   }
 }
 
-// What each call needs of the function's parameters, from its block.
-void placeCallNeeds(const FunctionDecl *FD, ASTContext &Ctx, FunctionCfg &F) {
+// What each call, per-CPU access and use needs of the function's
+// parameters, from its block.
+void placeNeeds(const FunctionDecl *FD, ASTContext &Ctx, FunctionCfg &F) {
   F.CallNeeds.assign(F.Calls.size(), {});
+  F.AccessNeeds.assign(F.Accesses.size(), {});
+  F.UseNeeds.assign(F.Accesses.size(), {});
+  for (size_t I = 0; I < F.Accesses.size(); ++I)
+    F.UseNeeds[I].assign(F.Accesses[I].Uses.size(), {});
   if (!F.Graph || FD->getNumParams() == 0)
     return;
   std::vector<ParamNeeds> Blocks = blockNeeds(*FD, *F.Graph, F.Reached, Ctx);
   for (const CFGBlock *B : *F.Graph) {
-    if (Blocks[B->getBlockID()].empty())
+    const ParamNeeds &Needs = Blocks[B->getBlockID()];
+    if (Needs.empty())
       continue;
-    for (const CFGElement &E : *B)
-      if (auto S = E.getAs<CFGStmt>())
-        if (const auto *C = dyn_cast<CallExpr>(S->getStmt())) {
-          auto It = F.CallIndex.find(C);
-          if (It != F.CallIndex.end())
-            F.CallNeeds[It->second] = Blocks[B->getBlockID()];
-        }
+    for (const CFGElement &E : *B) {
+      auto S = E.getAs<CFGStmt>();
+      if (!S)
+        continue;
+      if (const auto *C = dyn_cast<CallExpr>(S->getStmt())) {
+        auto It = F.CallIndex.find(C);
+        if (It != F.CallIndex.end())
+          F.CallNeeds[It->second] = Needs;
+      }
+      if (auto It = F.AccessAt.find(S->getStmt()); It != F.AccessAt.end())
+        F.AccessNeeds[It->second] = Needs;
+      if (auto It = F.UseAt.find(S->getStmt()); It != F.UseAt.end())
+        for (auto [I, J] : It->second)
+          F.UseNeeds[I][J] = Needs;
+    }
   }
 }
 
@@ -239,6 +253,10 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
     for (const CallExpr *C : V.Calls)
       Add(C);
     F.CallNeeds.assign(F.Calls.size(), {});
+    F.AccessNeeds.assign(F.Accesses.size(), {});
+    F.UseNeeds.assign(F.Accesses.size(), {});
+    for (size_t I = 0; I < F.Accesses.size(); ++I)
+      F.UseNeeds[I].assign(F.Accesses[I].Uses.size(), {});
     pickRepresentatives(F.Calls, SM);
     return F;
   }
@@ -343,7 +361,7 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
       }
     }
   placeParamUses(FD, F);
-  placeCallNeeds(FD, Ctx, F);
+  placeNeeds(FD, Ctx, F);
   pickRepresentatives(F.Calls, SM);
   return F;
 }

@@ -55,6 +55,9 @@ struct FunctionCfg {
   /// Per call (Calls), what must hold of the function's parameters for the
   /// call to be reached (ParamConditions: "if (!timeout) return;").
   std::vector<ParamNeeds> CallNeeds;
+  /// The same per per-CPU access (Accesses) and per use of its pointer.
+  std::vector<ParamNeeds> AccessNeeds;
+  std::vector<std::vector<ParamNeeds>> UseNeeds;
 
   /// Per block id, for two-way branches on a context test (irqs_disabled(),
   /// in_nmi(): context_tests.def): the context facts known false on the

@@ -9,16 +9,25 @@ using namespace clang;
 namespace rtcheck {
 
 std::string ParamNeed::str() const {
-  return "p" + std::to_string(Param) + (Eq ? "==" : "!=") + std::to_string(Value);
+  std::string Masked;
+  if (Mask != ~uint64_t(0))
+    Masked = "&0x" + llvm::utohexstr(Mask, /*LowerCase=*/true);
+  return "p" + std::to_string(Param) + Masked + (Eq ? "==" : "!=") + std::to_string(Value);
 }
 
 std::optional<ParamNeed> ParamNeed::parse(llvm::StringRef S) {
   ParamNeed N;
   if (!S.consume_front("p"))
     return std::nullopt;
-  size_t Op = S.find_first_of("=!");
+  size_t Op = S.find_first_of("=!&");
   if (Op == llvm::StringRef::npos || S.substr(0, Op).getAsInteger(10, N.Param))
     return std::nullopt;
+  if (S[Op] == '&') {
+    size_t End = S.find_first_of("=!", Op);
+    if (End == llvm::StringRef::npos || S.slice(Op + 1, End).getAsInteger(0, N.Mask))
+      return std::nullopt;
+    Op = End;
+  }
   llvm::StringRef Rest = S.substr(Op);
   N.Eq = Rest.consume_front("==");
   if (!N.Eq && !Rest.consume_front("!="))
@@ -54,17 +63,19 @@ NeedsResult mapNeeds(llvm::ArrayRef<ParamNeed> Callee, llvm::ArrayRef<ArgValue> 
     case ArgValue::Unknown:
       break;
     case ArgValue::Const:
-      if ((A.Value == N.Value) != N.Eq)
+      if (((uint64_t(A.Value) & N.Mask) == uint64_t(N.Value)) != N.Eq)
         return NeedsResult::Ruled;
       break;
     case ArgValue::NonZero: // &p->rcu: not NULL, value unknown
-      if (N.Value == 0 && N.Eq)
+      if (N.Value == 0 && N.Eq && N.Mask == ~uint64_t(0))
         return NeedsResult::Ruled;
       break;
     case ArgValue::Param:
-      addNeed(Out, {A.Index, N.Eq, N.Value});
+      addNeed(Out, {A.Index, N.Eq, N.Value, N.Mask});
       break;
     case ArgValue::NotParam: // !p is 1 when p == 0, else 0
+      if (N.Mask != ~uint64_t(0))
+        break;
       if (N.Value != 0 && N.Value != 1) {
         if (N.Eq)
           return NeedsResult::Ruled;
@@ -98,29 +109,58 @@ const ParmVarDecl *paramOf(const Expr *E) {
   return R ? dyn_cast<ParmVarDecl>(R->getDecl()) : nullptr;
 }
 
-// Parameters the body assigns, increments or takes the address of.
-llvm::BitVector changedParams(const FunctionDecl &FD) {
+// Parameters the body assigns, increments or takes the address of. With
+// Masks, a parameter whose one change is "p &= C" among the straight-line
+// statements the body starts with (task_work_add(): "notify &= ~TWA_FLAGS;")
+// is not changed: the function tests p & C, its mask.
+llvm::BitVector changedParams(const FunctionDecl &FD, ASTContext &Ctx,
+                              std::vector<uint64_t> *Masks = nullptr) {
   struct Finder : RecursiveASTVisitor<Finder> {
     llvm::BitVector Changed;
-    void mark(const Expr *E) {
+    std::vector<llvm::SmallVector<const Expr *, 1>> Changes;
+    void mark(const Expr *E, const Expr *Change) {
       if (const ParmVarDecl *P = paramOf(E))
-        if (P->getFunctionScopeIndex() < Changed.size())
+        if (P->getFunctionScopeIndex() < Changed.size()) {
           Changed.set(P->getFunctionScopeIndex());
+          Changes[P->getFunctionScopeIndex()].push_back(Change);
+        }
     }
     bool VisitBinaryOperator(BinaryOperator *B) {
       if (B->isAssignmentOp())
-        mark(B->getLHS());
+        mark(B->getLHS(), B);
       return true;
     }
     bool VisitUnaryOperator(UnaryOperator *U) {
       if (U->isIncrementDecrementOp() || U->getOpcode() == UO_AddrOf)
-        mark(U->getSubExpr());
+        mark(U->getSubExpr(), U);
       return true;
     }
   } F;
   F.Changed.resize(FD.getNumParams());
-  if (FD.getBody())
-    F.TraverseStmt(FD.getBody());
+  F.Changes.resize(FD.getNumParams());
+  const auto *Body = dyn_cast_or_null<CompoundStmt>(FD.getBody());
+  if (Body)
+    F.TraverseStmt(const_cast<CompoundStmt *>(Body));
+  if (!Masks || !Body)
+    return F.Changed;
+  Masks->assign(FD.getNumParams(), ~uint64_t(0));
+  for (unsigned I = 0; I < FD.getNumParams(); ++I) {
+    const auto *And = F.Changes[I].size() == 1
+                          ? dyn_cast<CompoundAssignOperator>(F.Changes[I][0]) : nullptr;
+    auto Mask = And && And->getOpcode() == BO_AndAssign ? constantOf(And->getRHS(), Ctx)
+                                                        : std::nullopt;
+    if (!Mask)
+      continue;
+    for (const Stmt *S : Body->body()) {
+      if (S == And) {
+        (*Masks)[I] = uint64_t(*Mask);
+        F.Changed.reset(I);
+        break;
+      }
+      if (!isa<DeclStmt, Expr>(S))
+        break; // a branch before the mask sees the whole value
+    }
+  }
   return F.Changed;
 }
 
@@ -239,11 +279,10 @@ llvm::BitVector reachedUnder(const CFG &G, const llvm::BitVector &Reached, const
         auto V = Case && !Case->getRHS() ? constantOf(Case->getLHS(), Ctx) : std::nullopt;
         if (!V)
           continue;
+        // p == V: only case V; p != V: every case but V.
         if (A.Eq ? *V == A.V : *V != A.V) {
           Visit(S);
           Matched |= A.Eq;
-        } else if (!A.Eq) {
-          Visit(S);
         }
       }
       for (const CFGBlock *S : B->succs())
@@ -282,7 +321,7 @@ std::vector<ArgValue> argValues(const CallExpr &Call, const FunctionDecl &Caller
                                                    ? U->getSubExpr() : E);
                P && P->getDeclContext() == &Caller) {
       if (Changed.empty())
-        Changed = changedParams(Caller);
+        Changed = changedParams(Caller, Ctx);
       unsigned I = P->getFunctionScopeIndex();
       if (I < Changed.size() && !Changed.test(I)) {
         V.K = U && U->getOpcode() == UO_LNot ? ArgValue::NotParam : ArgValue::Param;
@@ -299,7 +338,8 @@ std::vector<ParamNeeds> blockNeeds(const FunctionDecl &FD, const CFG &G,
   std::vector<ParamNeeds> Out(G.getNumBlockIDs());
   if (FD.getNumParams() == 0)
     return Out;
-  llvm::BitVector Changed = changedParams(FD);
+  std::vector<uint64_t> Masks;
+  llvm::BitVector Changed = changedParams(FD, Ctx, &Masks);
   if (Changed.all())
     return Out;
   ParamNeeds Literals;
@@ -322,10 +362,13 @@ std::vector<ParamNeeds> blockNeeds(const FunctionDecl &FD, const CFG &G,
                                                                        : nullptr))
       collectLiterals(Cond, Changed, Ctx, Literals);
   }
-  for (const ParamNeed &L : Literals) {
+  // "p == 4" says more than "p != 0, p != 1 ...": first, as needs are few.
+  std::stable_partition(Literals.begin(), Literals.end(), [](const ParamNeed &L) { return L.Eq; });
+  for (ParamNeed L : Literals) {
     // Where can the function go when L is false?
     Assumption NotL{FD.getParamDecl(L.Param), !L.Eq, L.Value};
     llvm::BitVector Under = reachedUnder(G, Reached, NotL, Ctx);
+    L.Mask = Masks[L.Param]; // what the function tests is p & mask
     for (const CFGBlock *B : G)
       if (Reached.test(B->getBlockID()) && !Under.test(B->getBlockID()))
         addNeed(Out[B->getBlockID()], L);

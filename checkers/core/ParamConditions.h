@@ -25,10 +25,12 @@ struct ParamNeed {
   unsigned Param = 0;
   bool Eq = true;
   int64_t Value = 0;
+  /// What the function tests is Param & Mask ("notify &= ~TWA_FLAGS;" first).
+  uint64_t Mask = ~uint64_t(0);
   bool operator==(const ParamNeed &O) const {
-    return Param == O.Param && Eq == O.Eq && Value == O.Value;
+    return Param == O.Param && Eq == O.Eq && Value == O.Value && Mask == O.Mask;
   }
-  std::string str() const; ///< "p3!=0", "p0==0"
+  std::string str() const; ///< "p3!=0", "p0==0", "p2&0xffffffffffff00ff==4"
   static std::optional<ParamNeed> parse(llvm::StringRef S);
 };
 using ParamNeeds = std::vector<ParamNeed>;

@@ -69,7 +69,8 @@ std::vector<PerCpuPoint> pointsOf(const TuFacts &TU, const FunctionFacts &F,
       continue;
     if (!ThroughPointer || !A.Local || A.Uses.empty()) {
       Points.push_back({&F, &A, A.Site, A.Site, A.Object, A.SharedStruct ? A.Field : "",
-                        A.text(), &F.AccessStateBefore[I]});
+                        A.text(), &F.AccessStateBefore[I], PerCpuUseKind::Whole,
+                        I < F.Cfg.AccessNeeds.size() ? &F.Cfg.AccessNeeds[I] : nullptr});
       continue;
     }
     std::string Local = A.Local->getName().str();
@@ -94,7 +95,10 @@ std::vector<PerCpuPoint> pointsOf(const TuFacts &TU, const FunctionFacts &F,
       std::string Used = U.Member.empty() ? Local : Local + "->" + U.Member;
       Points.push_back({&F, &A, A.Site, U.Loc, A.Object, A.SharedStruct ? U.Member : "",
                         Used + " (" + Local + " = " + A.text() + ")", &F.UseStateBefore[I][J],
-                        U.Kind});
+                        U.Kind,
+                        I < F.Cfg.UseNeeds.size() && J < F.Cfg.UseNeeds[I].size()
+                            ? &F.Cfg.UseNeeds[I][J]
+                            : nullptr});
     }
   }
   return Points;

@@ -21,6 +21,8 @@ struct PerCpuPoint {
   std::string What; ///< for messages: "sd->process_queue (sd = this_cpu_ptr(&softnet_data))"
   const ContextState *State;
   PerCpuUseKind Use = PerCpuUseKind::Whole; ///< through the pointer, how
+  /// What must hold of F's parameters for the use to be reached.
+  const ParamNeeds *Needs = nullptr;
 };
 
 /// The points of each function of the main file and of each header inline

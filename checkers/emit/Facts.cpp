@@ -167,6 +167,8 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
         Steps.push_back(std::move(Step));
       }
       Use["calls"] = std::move(Steps);
+      if (!U.Needs.empty())
+        Use["needs"] = needStrings(U.Needs);
       Free.push_back(std::move(Use));
     }
     if (!Free.empty())

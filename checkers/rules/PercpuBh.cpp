@@ -62,6 +62,13 @@ public:
           for (const FreePoint &Free : Callee == &F ? NoPoints : FreePoints[Callee]) {
             if (locks(F, Free.Point.Object) || SelfLocked.count(keyOf(Free.Point)))
               continue;
+            // A use behind a branch on the callee's parameter that this
+            // call's arguments rule out ("case TWA_NMI_CURRENT:").
+            ParamNeeds Unused;
+            if (Free.Calls.empty() && Free.Point.Needs &&
+                neededByCall(TU, F, F.calls()[I], *Callee, *Free.Point.Needs, Unused) ==
+                    NeedsResult::Ruled)
+              continue;
             BhSite S = site(Free.Point, entryChain(F, *Bh), bhPhrase(*Bh));
             S.Chain.push_back({F.calls()[I].Site, F.Name, "calls " + Callee->Name + "()"});
             S.Chain.insert(S.Chain.end(), Free.Calls.begin(), Free.Calls.end());
@@ -88,8 +95,11 @@ public:
         BhSite S = site(Free.Point, {}, "");
         if (Objects.count(S.Object) || SelfLocked.count(S.Object) || !mattersOnRt(S.Object, {S}))
           continue;
+        ParamNeeds Needs;
+        if (Free.Calls.empty() && S.Point.Needs)
+          Needs = *S.Point.Needs;
         Out.exportUse({F.Name, S.Point.F->Name, S.Object, TU.SM.getFileLoc(S.Point.UseLoc),
-                       pointPhrase(S), Free.Calls, &TU.SM});
+                       pointPhrase(S), Free.Calls, &TU.SM, std::move(Needs)});
       }
     }
   }

@@ -39,7 +39,7 @@ static const char schema[] =
 	"  unless INTEGER, atomic_facts INTEGER, needs TEXT, args TEXT);"
 	"CREATE TABLE IF NOT EXISTS percpu_free(function INTEGER REFERENCES function(id)"
 	"  ON DELETE CASCADE, object TEXT, use_function TEXT, file TEXT, line INTEGER, note TEXT,"
-	"  calls TEXT);"
+	"  calls TEXT, needs TEXT);"
 	"CREATE INDEX IF NOT EXISTS percpu_free_f ON percpu_free(function);"
 	"CREATE TABLE IF NOT EXISTS registration(tu INTEGER REFERENCES tu(id) ON DELETE CASCADE,"
 	"  function TEXT, kind TEXT, note TEXT, file TEXT, line INTEGER);"
@@ -358,7 +358,7 @@ static const char *const merge_sql[] = {
 	" atomic_file, atomic_line, atomic_note, serialised, bh_file, bh_line, bh_note, released,"
 	" unless, atomic_facts, needs, args FROM shard.call",
 	"INSERT INTO percpu_free SELECT function + :foff, object, use_function, file, line, note,"
-	" calls"
+	" calls, needs"
 	" FROM shard.percpu_free",
 	"INSERT INTO registration SELECT tu + :tuoff, function, kind, note, file, line"
 	" FROM shard.registration",

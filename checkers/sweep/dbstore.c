@@ -89,7 +89,7 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 			       NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO registration VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1,
 			       &re, NULL) ||
-	    sqlite3_prepare_v2(db, "INSERT INTO percpu_free VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1,
+	    sqlite3_prepare_v2(db, "INSERT INTO percpu_free VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1,
 			       &pf, NULL))
 		return -1;
 	json_array_foreach(json_object_get(facts, "functions"), i, f) {
@@ -170,8 +170,11 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 			sqlite3_bind_int64(pf, 5, num(x, "line"));
 			sqlite3_bind_text(pf, 6, str(x, "note"), -1, SQLITE_TRANSIENT);
 			sqlite3_bind_text(pf, 7, calls ? calls : "[]", -1, SQLITE_TRANSIENT);
+			needs = joined(json_object_get(x, "needs"), ',');
+			sqlite3_bind_text(pf, 8, needs, -1, SQLITE_TRANSIENT);
 			bad |= run(pf);
 			free(calls);
+			free(needs);
 		}
 	}
 	json_array_foreach(json_object_get(facts, "registers"), i, x) {

@@ -8,15 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void add(struct xneeds *out, unsigned param, int eq, long long value)
+static void add(struct xneeds *out, unsigned param, int eq, long long value,
+		unsigned long long mask)
 {
 	unsigned i;
 
 	for (i = 0; i < out->n; i++)
-		if (out->v[i].param == param && out->v[i].eq == eq && out->v[i].value == value)
+		if (out->v[i].param == param && out->v[i].eq == eq && out->v[i].value == value &&
+		    out->v[i].mask == mask)
 			return;
 	if (out->n < XTU_MAX_NEEDS)
-		out->v[out->n++] = (struct xneed){ param, eq, value };
+		out->v[out->n++] = (struct xneed){ param, eq, value, mask };
 }
 
 void xneeds_parse(const char *text, struct xneeds *out)
@@ -27,13 +29,17 @@ void xneeds_parse(const char *text, struct xneeds *out)
 	while (p && *p == 'p') {
 		char *end;
 		unsigned long param = strtoul(p + 1, &end, 10);
-		int eq = !strncmp(end, "==", 2);
+		unsigned long long mask = ~0ull;
 		long long value;
+		int eq;
 
+		if (*end == '&')
+			mask = strtoull(end + 1, &end, 0);
+		eq = !strncmp(end, "==", 2);
 		if (!eq && strncmp(end, "!=", 2))
 			return;
 		value = strtoll(end + 2, &end, 10);
-		add(out, (unsigned)param, eq, value);
+		add(out, (unsigned)param, eq, value, mask);
 		p = *end == ',' ? end + 1 : NULL;
 	}
 }
@@ -77,23 +83,26 @@ int xneeds_map(const struct xneeds *in, const struct xargs *args, struct xneeds 
 		case XARG_UNKNOWN:
 			break;
 		case XARG_CONST:
-			if ((a->value == n->value) != n->eq)
+			if ((((unsigned long long)a->value & n->mask) ==
+			     (unsigned long long)n->value) != n->eq)
 				return -1;
 			break;
 		case XARG_NONZERO:	/* &p->rcu: not NULL */
-			if (n->value == 0 && n->eq)
+			if (n->value == 0 && n->eq && n->mask == ~0ull)
 				return -1;
 			break;
 		case XARG_PARAM:
-			add(out, a->index, n->eq, n->value);
+			add(out, a->index, n->eq, n->value, n->mask);
 			break;
 		case XARG_NOTPARAM:	/* !p: 1 when p == 0, else 0 */
+			if (n->mask != ~0ull)
+				break;
 			if (n->value != 0 && n->value != 1) {
 				if (n->eq)
 					return -1;
 				break;
 			}
-			add(out, a->index, (n->value == 1) == n->eq, 0);
+			add(out, a->index, (n->value == 1) == n->eq, 0, ~0ull);
 			break;
 		}
 	}

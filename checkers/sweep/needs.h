@@ -13,8 +13,9 @@
 
 struct xneed {
 	unsigned param;
-	int eq;			/* param == value, else param != value */
+	int eq;			/* param & mask == value, else != */
 	long long value;
+	unsigned long long mask;	/* ~0, or what the function keeps of it */
 };
 
 struct xneeds {
@@ -35,7 +36,8 @@ struct xargs {
 	unsigned n;
 };
 
-/* "p3!=0,p0==0" (the needs column); what does not parse is left out. */
+/* "p3!=0,p0==0,p2&0xffffffffffff00ff==4" (the needs column); what does not
+ * parse is left out. */
 void xneeds_parse(const char *text, struct xneeds *out);
 /* "?,nz,0,p2,!p1" (the args column). */
 void xargs_parse(const char *text, struct xargs *out);

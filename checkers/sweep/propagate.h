@@ -61,6 +61,7 @@ struct xfree {
 	char *function;		/* where the use is */
 	char *calls;		/* JSON array of the steps from the function down to the use */
 	long line;
+	struct xneeds needs;	/* what it needs of the function's parameters */
 	const struct xfn *owner;
 };
 
@@ -68,6 +69,7 @@ struct xfree {
 struct xfreach {
 	const struct xfree *use;
 	struct xpath path;
+	struct xneeds needs;	/* what it needs of the function's parameters */
 };
 
 /* A way a function may sleep through calls into other TUs: calls, then site. */

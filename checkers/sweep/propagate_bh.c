@@ -14,8 +14,9 @@
 #include <string.h>
 
 static int add_freach(struct xfn *f, const struct xcall *c, const struct xfree *use,
-		      const struct xpath *r)
+		      const struct xfreach *r)
 {
+	struct xneeds needs = c->needs;
 	size_t i;
 
 	if (f->nfreach == XTU_MAX_FREE)
@@ -23,8 +24,12 @@ static int add_freach(struct xfn *f, const struct xcall *c, const struct xfree *
 	for (i = 0; i < f->nfreach; i++)
 		if (f->freach[i].use == use)
 			return 0;
-	if (!xtu_path_extend(&f->freach[f->nfreach].path, c, r))
+	/* A use behind a branch on m's parameter that c's arguments rule out. */
+	if (xneeds_map(r ? &r->needs : &use->needs, &c->args, &needs))
 		return 0;
+	if (!xtu_path_extend(&f->freach[f->nfreach].path, c, r ? &r->path : NULL))
+		return 0;
+	f->freach[f->nfreach].needs = needs;
 	f->freach[f->nfreach++].use = use;
 	return 1;
 }
@@ -44,7 +49,7 @@ static int learn_uses(struct xfn *f, const struct xcall *c, struct xfn *m)
 	for (k = 0; !c->local && k < m->nfrees; k++)
 		changed |= add_freach(f, c, &m->frees[k], NULL);
 	for (k = 0; k < m->nfreach; k++)
-		changed |= add_freach(f, c, m->freach[k].use, &m->freach[k].path);
+		changed |= add_freach(f, c, m->freach[k].use, &m->freach[k]);
 	return changed;
 }
 
@@ -103,10 +108,14 @@ static void reached(struct bh_uses *u, const struct xcall *c, struct xfn *to,
 	for (k = 0; k < to->nfrees + to->nfreach; k++) {
 		const struct xfreach *r = k < to->nfrees ? NULL : &to->freach[k - to->nfrees];
 		const struct xfree *use = r ? r->use : &to->frees[k];
-		json_t *context = json_array();
+		struct xneeds unused = { .n = 0 };
+		json_t *context;
 
 		if (c && c->local && !r)
 			continue;	/* its own TU judged these */
+		if (c && xneeds_map(r ? &r->needs : &use->needs, &c->args, &unused))
+			continue;	/* its arguments rule the use out */
+		context = json_array();
 		xtu_step(context, bh_file, bh_line, fn, bh_note);
 		if (c)
 			xtu_call_step(context, c, to);

@@ -116,8 +116,8 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 	}
 	sqlite3_finalize(st);
 
-	if (sqlite3_prepare_v2(db, "SELECT function, object, file, line, note, calls, use_function"
-			       " FROM percpu_free", -1, &st, NULL))
+	if (sqlite3_prepare_v2(db, "SELECT function, object, file, line, note, calls, use_function,"
+			       " needs FROM percpu_free", -1, &st, NULL))
 		goto sqlerr;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct xfn *f = fn_by_id(g, sqlite3_column_int64(st, 0));
@@ -133,6 +133,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 		u->note = col(st, 4);
 		u->calls = col(st, 5);
 		u->function = col(st, 6);
+		xneeds_parse((const char *)sqlite3_column_text(st, 7), &u->needs);
 	}
 	sqlite3_finalize(st);
 
