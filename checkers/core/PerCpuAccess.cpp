@@ -200,9 +200,14 @@ public:
         (void)M;
         U.Kind = fieldUse(Up, Stats);
       }
-      // WARN_ON(cpu_t != t), if (!p): the pointer's value, not the data.
+      // WARN_ON(cpu_t != t), if (!p): the pointer's value, not the data. A
+      // loop's end test (list_for_each_entry_safe(pos, n, head, ...): "&pos->
+      // member == head") walks a list whose entries the loop may take off.
+      bool LoopTest = llvm::any_of(Up, [](const Stmt *S) {
+        return isa<ForStmt, WhileStmt, DoStmt>(S);
+      });
       if (const auto *B = dyn_cast_or_null<BinaryOperator>(P);
-          B && (B->isEqualityOp() || B->isRelationalOp()))
+          B && (B->isEqualityOp() || B->isRelationalOp()) && !LoopTest)
         U.Kind = PerCpuUseKind::Read;
       if (const auto *N = dyn_cast_or_null<UnaryOperator>(P); N && N->getOpcode() == UO_LNot)
         U.Kind = PerCpuUseKind::Read;
