@@ -657,7 +657,7 @@ NeedsResult neededByCall(const TuFacts &TU, const FunctionFacts &Caller, const S
   if (Needs.empty() || !Direct ||
       Direct->getCanonicalDecl() != Callee.Decl->getCanonicalDecl())
     return NeedsResult::Reached;
-  return mapNeeds(Needs, argValues(*C.Call, *Caller.Decl, TU.Ctx), Out);
+  return mapNeeds(Needs, argValues(*C.Call, *Caller.Decl, Caller.Cfg.Params, TU.Ctx), Out);
 }
 
 bool isBootCode(const FunctionDecl &FD) {

@@ -74,6 +74,28 @@ bool hasCleanupVariable(const FunctionDecl *FD) {
   return F.Found;
 }
 
+// One wrapper of a condition taken off: "likely(x)", "unlikely(x)", "(x)";
+// the text itself when it has none.
+StringRef unwrapOnce(StringRef Text) {
+  StringRef Inner = Text;
+  if ((Inner.consume_front("likely") || Inner.consume_front("unlikely")) &&
+      Inner.ltrim().startswith("(") && Inner.endswith(")"))
+    return Inner.ltrim().drop_front().drop_back().trim();
+  if (Text.startswith("(") && Text.endswith(")"))
+    return Text.drop_front().drop_back().trim();
+  return Text;
+}
+
+// Every such wrapper taken off.
+StringRef unwrapped(StringRef Text) {
+  for (Text = Text.trim();;) {
+    StringRef Inner = unwrapOnce(Text);
+    if (Inner == Text)
+      return Text;
+    Text = Inner;
+  }
+}
+
 // A branch on winning a per-CPU nesting claim: "if (likely(local_inc_return(
 // &local->nesting) == 1))" (gen_cookie_next()): only the first level uses the
 // data, a nested or preempting user takes the other way. The edge (1: true,
@@ -81,15 +103,7 @@ bool hasCleanupVariable(const FunctionDecl *FD) {
 unsigned claimTestEdge(StringRef Text) {
   static const StringRef Claims[] = {"local_inc_return", "this_cpu_inc_return",
                                      "atomic_inc_return", "atomic_long_inc_return"};
-  for (Text = Text.trim();;) {
-    if ((Text.consume_front("likely") || Text.consume_front("unlikely")) &&
-        Text.ltrim().startswith("(") && Text.endswith(")"))
-      Text = Text.ltrim().drop_front().drop_back().trim();
-    else if (Text.startswith("(") && Text.endswith(")"))
-      Text = Text.drop_front().drop_back().trim();
-    else
-      break;
-  }
+  Text = unwrapped(Text);
   bool Equal = true;
   size_t Op = Text.rfind("==");
   if (Op == StringRef::npos) {
@@ -124,19 +138,8 @@ std::pair<unsigned, unsigned> contextTestEdges(StringRef Text, unsigned &Exclusi
   };
   Exclusive = 0;
   bool Negated = false;
-  for (Text = Text.trim();;) {
-    if (Text.consume_front("!")) {
-      Negated = !Negated;
-      Text = Text.ltrim();
-    } else if ((Text.consume_front("likely") || Text.consume_front("unlikely")) &&
-               Text.ltrim().startswith("(") && Text.endswith(")")) {
-      Text = Text.ltrim().drop_front().drop_back().trim();
-    } else if (Text.startswith("(") && Text.endswith(")")) {
-      Text = Text.drop_front().drop_back().trim();
-    } else {
-      break;
-    }
-  }
+  for (Text = unwrapped(Text); Text.consume_front("!");)
+    Negated = !Negated, Text = unwrapped(Text);
   StringRef Name = Text.take_while([](char C) { return isalnum((unsigned char)C) || C == '_'; });
   StringRef Rest = Text.drop_front(Name.size()).trim();
   if (!Rest.consume_front("()"))
@@ -199,9 +202,10 @@ void placeNeeds(const FunctionDecl *FD, ASTContext &Ctx, FunctionCfg &F) {
   F.UseNeeds.assign(F.Accesses.size(), {});
   for (size_t I = 0; I < F.Accesses.size(); ++I)
     F.UseNeeds[I].assign(F.Accesses[I].Uses.size(), {});
+  F.Params = paramChanges(*FD, Ctx);
   if (!F.Graph || FD->getNumParams() == 0)
     return;
-  std::vector<ParamNeeds> Blocks = blockNeeds(*FD, *F.Graph, F.Reached, Ctx);
+  std::vector<ParamNeeds> Blocks = blockNeeds(*FD, *F.Graph, F.Reached, F.Params, Ctx);
   for (const CFGBlock *B : *F.Graph) {
     const ParamNeeds &Needs = Blocks[B->getBlockID()];
     if (Needs.empty())
@@ -252,11 +256,7 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
     V.TraverseStmt(FD->getBody());
     for (const CallExpr *C : V.Calls)
       Add(C);
-    F.CallNeeds.assign(F.Calls.size(), {});
-    F.AccessNeeds.assign(F.Accesses.size(), {});
-    F.UseNeeds.assign(F.Accesses.size(), {});
-    for (size_t I = 0; I < F.Accesses.size(); ++I)
-      F.UseNeeds[I].assign(F.Accesses[I].Uses.size(), {});
+    placeNeeds(FD, Ctx, F);
     pickRepresentatives(F.Calls, SM);
     return F;
   }

@@ -55,6 +55,8 @@ struct FunctionCfg {
   /// Per call (Calls), what must hold of the function's parameters for the
   /// call to be reached (ParamConditions: "if (!timeout) return;").
   std::vector<ParamNeeds> CallNeeds;
+  /// What the function does to its parameters (ParamConditions).
+  ParamChanges Params;
   /// The same per per-CPU access (Accesses) and per use of its pointer.
   std::vector<ParamNeeds> AccessNeeds;
   std::vector<std::vector<ParamNeeds>> UseNeeds;

@@ -109,12 +109,9 @@ const ParmVarDecl *paramOf(const Expr *E) {
   return R ? dyn_cast<ParmVarDecl>(R->getDecl()) : nullptr;
 }
 
-// Parameters the body assigns, increments or takes the address of. With
-// Masks, a parameter whose one change is "p &= C" among the straight-line
-// statements the body starts with (task_work_add(): "notify &= ~TWA_FLAGS;")
-// is not changed: the function tests p & C, its mask.
-llvm::BitVector changedParams(const FunctionDecl &FD, ASTContext &Ctx,
-                              std::vector<uint64_t> *Masks = nullptr) {
+} // namespace
+
+ParamChanges paramChanges(const FunctionDecl &FD, ASTContext &Ctx) {
   struct Finder : RecursiveASTVisitor<Finder> {
     llvm::BitVector Changed;
     std::vector<llvm::SmallVector<const Expr *, 1>> Changes;
@@ -138,12 +135,14 @@ llvm::BitVector changedParams(const FunctionDecl &FD, ASTContext &Ctx,
   } F;
   F.Changed.resize(FD.getNumParams());
   F.Changes.resize(FD.getNumParams());
+  ParamChanges Out;
+  Out.Masks.assign(FD.getNumParams(), ~uint64_t(0));
   const auto *Body = dyn_cast_or_null<CompoundStmt>(FD.getBody());
   if (Body)
     F.TraverseStmt(const_cast<CompoundStmt *>(Body));
-  if (!Masks || !Body)
-    return F.Changed;
-  Masks->assign(FD.getNumParams(), ~uint64_t(0));
+  Out.Changed = F.Changed;
+  if (!Body)
+    return Out;
   for (unsigned I = 0; I < FD.getNumParams(); ++I) {
     const auto *And = F.Changes[I].size() == 1
                           ? dyn_cast<CompoundAssignOperator>(F.Changes[I][0]) : nullptr;
@@ -153,16 +152,18 @@ llvm::BitVector changedParams(const FunctionDecl &FD, ASTContext &Ctx,
       continue;
     for (const Stmt *S : Body->body()) {
       if (S == And) {
-        (*Masks)[I] = uint64_t(*Mask);
-        F.Changed.reset(I);
+        Out.Masks[I] = uint64_t(*Mask);
+        Out.Changed.reset(I);
         break;
       }
       if (!isa<DeclStmt, Expr>(S))
         break; // a branch before the mask sees the whole value
     }
   }
-  return F.Changed;
+  return Out;
 }
+
+namespace {
 
 // What is assumed of one parameter while walking the CFG.
 struct Assumption {
@@ -305,9 +306,8 @@ llvm::BitVector reachedUnder(const CFG &G, const llvm::BitVector &Reached, const
 } // namespace
 
 std::vector<ArgValue> argValues(const CallExpr &Call, const FunctionDecl &Caller,
-                                ASTContext &Ctx) {
+                                const ParamChanges &Params, ASTContext &Ctx) {
   std::vector<ArgValue> Out;
-  llvm::BitVector Changed;
   for (const Expr *Arg : Call.arguments()) {
     ArgValue V;
     const Expr *E = Arg->IgnoreParenCasts();
@@ -320,10 +320,8 @@ std::vector<ArgValue> argValues(const CallExpr &Call, const FunctionDecl &Caller
     } else if (const ParmVarDecl *P = paramOf(U && U->getOpcode() == UO_LNot
                                                    ? U->getSubExpr() : E);
                P && P->getDeclContext() == &Caller) {
-      if (Changed.empty())
-        Changed = changedParams(Caller, Ctx);
       unsigned I = P->getFunctionScopeIndex();
-      if (I < Changed.size() && !Changed.test(I)) {
+      if (Params.asGiven(I)) {
         V.K = U && U->getOpcode() == UO_LNot ? ArgValue::NotParam : ArgValue::Param;
         V.Index = I;
       }
@@ -334,12 +332,13 @@ std::vector<ArgValue> argValues(const CallExpr &Call, const FunctionDecl &Caller
 }
 
 std::vector<ParamNeeds> blockNeeds(const FunctionDecl &FD, const CFG &G,
-                                   const llvm::BitVector &Reached, ASTContext &Ctx) {
+                                   const llvm::BitVector &Reached, const ParamChanges &Params,
+                                   ASTContext &Ctx) {
   std::vector<ParamNeeds> Out(G.getNumBlockIDs());
   if (FD.getNumParams() == 0)
     return Out;
-  std::vector<uint64_t> Masks;
-  llvm::BitVector Changed = changedParams(FD, Ctx, &Masks);
+  const llvm::BitVector &Changed = Params.Changed;
+  const std::vector<uint64_t> &Masks = Params.Masks;
   if (Changed.all())
     return Out;
   ParamNeeds Literals;

@@ -51,15 +51,31 @@ enum class NeedsResult { Reached, Ruled };
 NeedsResult mapNeeds(llvm::ArrayRef<ParamNeed> Callee, llvm::ArrayRef<ArgValue> Args,
                      ParamNeeds &Out);
 
-/// The arguments of Call in Caller's terms.
+/// What a function does to its parameters: Changed (assigned, incremented,
+/// address taken), except one whose one change is "p &= C" among the
+/// straight-line statements the body starts with (task_work_add()'s "notify
+/// &= ~TWA_FLAGS;"): the function tests p & C, its Mask. Built once per
+/// function (FunctionCfg::Params).
+struct ParamChanges {
+  llvm::BitVector Changed;
+  std::vector<uint64_t> Masks; ///< ~0 for a parameter not masked
+  /// The parameter's value is what the caller passed, unchanged.
+  bool asGiven(unsigned I) const {
+    return I < Changed.size() && !Changed.test(I) && Masks[I] == ~uint64_t(0);
+  }
+};
+ParamChanges paramChanges(const clang::FunctionDecl &FD, clang::ASTContext &Ctx);
+
+/// The arguments of Call in Caller's terms (Params: Caller's).
 std::vector<ArgValue> argValues(const clang::CallExpr &Call, const clang::FunctionDecl &Caller,
-                                clang::ASTContext &Ctx);
+                                const ParamChanges &Params, clang::ASTContext &Ctx);
 
 /// Per CFG block of FD (by id), what must hold of FD's parameters for an RT
 /// kernel to reach it: literals on parameters the function never changes,
 /// tested against constants on the way (if, ?:, &&, ||, switch).
 std::vector<ParamNeeds> blockNeeds(const clang::FunctionDecl &FD, const clang::CFG &G,
-                                   const llvm::BitVector &Reached, clang::ASTContext &Ctx);
+                                   const llvm::BitVector &Reached, const ParamChanges &Params,
+                                   clang::ASTContext &Ctx);
 
 /// Adds a need unless it is there; at most MaxNeeds are kept (dropping one
 /// only makes a site reachable from more callers).

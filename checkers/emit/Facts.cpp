@@ -98,7 +98,7 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
         if (!F.Cfg.CallNeeds[I].empty())
           Call["needs"] = needStrings(F.Cfg.CallNeeds[I]);
         if (Direct) {
-          std::vector<ArgValue> Args = argValues(*C.Call, *F.Decl, TU.Ctx);
+          std::vector<ArgValue> Args = argValues(*C.Call, *F.Decl, F.Cfg.Params, TU.Ctx);
           if (llvm::any_of(Args, [](const ArgValue &A) { return A.K != ArgValue::Unknown; })) {
             llvm::json::Array Values;
             for (const ArgValue &A : Args)
