@@ -720,6 +720,8 @@ def use_kind(src, line, col, x):
     if re.match(r"\s*(?:[*/%&|^]|<<|>>)?=(?!=)", after):
         return ("write", member)
     if re.match(r"\s*\[", after):
+        if stored_away(t, before, off + len(x) + j + close_bracket(after)):
+            return ("read", member)
         return ("address", member)
     if before.endswith("++") or before.endswith("--"):
         return ("count", member)
@@ -732,8 +734,29 @@ def use_kind(src, line, col, x):
         callee = called_with(src, amp, off + len(x) + j)
         if callee in PEEKS or callee in LOCK_CALLS:
             return ("read", member)
+        if stored_away(t, before, off + len(x) + j):
+            return ("read", member)
         return ("address", member)
     return ("read", member)
+
+def close_bracket(after):
+    """The length of after up to the end of the subscript it starts with."""
+    depth = 0
+    for i, c in enumerate(after):
+        if c == "[":
+            depth += 1
+        elif c == "]":
+            depth -= 1
+            if not depth:
+                return i + 1
+    return 0
+
+STORED_TO_RE = re.compile(r"(?:(?:->|\.)\s*\w+|\*\s*[\w()\s*]+)\s*=\s*&$")
+
+def stored_away(t, before, end):
+    """timer->base = &cpu_base->clock_base[i]; the address is stored in
+    another object (a member or through a pointer), not used here."""
+    return bool(STORED_TO_RE.search(before)) and re.match(r"\s*;", t[end:end + 20]) is not None
 
 # Operators that compare the pointer's value (two characters of the text).
 COMPARISONS = ("==", "!=")
@@ -912,7 +935,11 @@ def file_points(fname):
         else:
             # this_cpu_ptr(&x) handed straight to a function of the file.
             start = src.offset(int(el.line), int(el.column))
-            callee = called_with(src, start, call_end(src.text, start))
+            end = call_end(src.text, start)
+            # this_cpu_ptr(ma->caches)->cache + idx: a part of the object of this CPU.
+            part = re.match(r"\s*->\s*\w+\s*[-+]\s*\w+", src.text[end:end + 120])
+            callee = called_with(src, start, end) or (
+                part and called_with(src, start, end + part.end()))
             if api in PTR_ACCESSES and (fname, callee) in defined_functions:
                 continue
             if in_atomic_branch(el):

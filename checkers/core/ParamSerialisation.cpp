@@ -1,6 +1,7 @@
 #include "core/ParamSerialisation.h"
 #include "core/BhSerialisation.h"
 #include "core/KernelApi.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace clang;
 
@@ -57,6 +58,16 @@ bool scalarRead(const Expr *Field, const Stmt *Q, const Stmt *Q2, const Stmt *Q3
              SwitchStmt>(Q);
 }
 
+// P assigns V to a field or through a pointer ("obj->owner = V", "*slot = V").
+bool storedInObject(const Expr *V, const Stmt *P) {
+  const auto *B = dyn_cast<BinaryOperator>(P);
+  if (!B || B->getOpcode() != BO_Assign || B->getRHS()->IgnoreParenCasts() != V)
+    return false;
+  const Expr *To = B->getLHS()->IgnoreParenImpCasts();
+  const auto *Deref = dyn_cast<UnaryOperator>(To);
+  return isa<MemberExpr>(To) || (Deref && Deref->getOpcode() == UO_Deref);
+}
+
 // The use runs under a lock or with interrupts or preemption off.
 bool protectedUse(const FunctionFacts &G, size_t UseIndex) {
   const HeldContext *Bh;
@@ -103,8 +114,12 @@ bool useSerialised(const TuFacts &TU, const FunctionFacts &G, size_t UseIndex, u
     }
     break;
   }
+  // "*(struct bpf_mem_cache **)obj = c": the pointer, not the data, stored
+  // in another object; what goes through it later is judged there.
+  if (Value == U.Ref && !U.Up.empty() && storedInObject(U.Ref, U.Up[0]))
+    return true;
   // Anything else is judged by the context it runs in. A whole pointer that
-  // goes elsewhere (stored, returned, another call) escapes.
+  // goes elsewhere (a local, returned, another call) escapes.
   if (Value == U.Ref && !U.Up.empty() && !isa<MemberExpr>(U.Up[0]))
     return false;
   if (UseIndex < G.ParamUseReached.size() && !G.ParamUseReached[UseIndex])
@@ -112,14 +127,54 @@ bool useSerialised(const TuFacts &TU, const FunctionFacts &G, size_t UseIndex, u
   return protectedUse(G, UseIndex);
 }
 
+// Whether E mentions the parameter Index of G.
+bool mentionsParam(const Expr *E, const FunctionFacts &G, unsigned Index) {
+  if (const auto *R = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts()))
+    if (const auto *P = dyn_cast<ParmVarDecl>(R->getDecl()))
+      return P->getFunctionScopeIndex() == Index && P->getDeclContext() == G.Decl;
+  for (const Stmt *Child : E->children())
+    if (const auto *CE = dyn_cast_or_null<Expr>(Child); CE && mentionsParam(CE, G, Index))
+      return true;
+  return false;
+}
+
+// "c->tgt = hint": one plain store of a word (a pointer, a count, a flag)
+// whose value does not come from the data. A task cannot be preempted in
+// the middle of it, so it opens no window of its own; the field it names.
+const FieldDecl *blindStore(const FunctionFacts &G, const FunctionCfg::ParamUse &U) {
+  const auto *M = U.Up.size() > 1 ? dyn_cast<MemberExpr>(U.Up[0]) : nullptr;
+  const auto *B = M ? dyn_cast<BinaryOperator>(U.Up[1]) : nullptr;
+  if (!M || !B || B->getOpcode() != BO_Assign || B->getLHS()->IgnoreParenImpCasts() != M ||
+      M->getBase()->IgnoreParenImpCasts() != U.Ref)
+    return nullptr;
+  QualType T = M->getType();
+  if (!(T->isScalarType()) || mentionsParam(B->getRHS(), G, U.Param))
+    return nullptr;
+  return dyn_cast<FieldDecl>(M->getMemberDecl());
+}
+
 bool serialises(const TuFacts &TU, const FunctionFacts &G, unsigned Index, unsigned Depth) {
   bool Any = false;
+  llvm::SmallPtrSet<const FieldDecl *, 2> Stored;
   for (size_t I = 0; I < G.Cfg.ParamUses.size(); ++I) {
-    if (G.Cfg.ParamUses[I].Param != Index)
+    const FunctionCfg::ParamUse &U = G.Cfg.ParamUses[I];
+    if (U.Param != Index)
       continue;
-    if (!useSerialised(TU, G, I, Depth))
-      return false;
     Any = true;
+    if (useSerialised(TU, G, I, Depth))
+      continue;
+    // One such store per field: two (a flag set, then cleared) are a window.
+    const FieldDecl *Field = blindStore(G, U);
+    if (!Field || !Stored.insert(Field).second)
+      return false;
+  }
+  // Nor is the field read back outside a serialised section.
+  for (size_t I = 0; I < G.Cfg.ParamUses.size() && !Stored.empty(); ++I) {
+    const FunctionCfg::ParamUse &U = G.Cfg.ParamUses[I];
+    const auto *M = U.Param == Index && !U.Up.empty() ? dyn_cast<MemberExpr>(U.Up[0]) : nullptr;
+    if (M && Stored.count(dyn_cast<FieldDecl>(M->getMemberDecl())) && !blindStore(G, U) &&
+        !protectedUse(G, I))
+      return false;
   }
   return Any;
 }

@@ -291,6 +291,18 @@ private:
     return Up;
   }
 
+  // "timer->base = &cpu_base->clock_base[i]": the address Up[At] makes is
+  // stored in another object, not used here; what touches the data is the
+  // code that later goes through that object (a local is followed instead).
+  static bool storedAway(llvm::ArrayRef<const Stmt *> Up, size_t At) {
+    const auto *B = At + 1 < Up.size() ? dyn_cast<BinaryOperator>(Up[At + 1]) : nullptr;
+    if (!B || B->getOpcode() != BO_Assign || B->getRHS()->IgnoreParenImpCasts() != Up[At])
+      return false;
+    const Expr *To = B->getLHS()->IgnoreParenImpCasts();
+    return isa<MemberExpr>(To) || (isa<UnaryOperator>(To) &&
+                                   cast<UnaryOperator>(To)->getOpcode() == UO_Deref);
+  }
+
   // "sd->a.b = x", "sd->n++", "&sd->q", "sd->v[i]", or a read; Up[0] is the
   // member expression on the local, further '.' members are the same field.
   PerCpuUseKind fieldUse(llvm::ArrayRef<const Stmt *> Up, bool &Stats) const {
@@ -331,7 +343,7 @@ private:
         // u64_stats_update_begin(&st->syncp): st is a block of statistics.
         if (A && A->Effect == ApiEffect::STATS)
           return Stats = true, PerCpuUseKind::Count;
-        return PerCpuUseKind::Address;
+        return storedAway(Up, I + 1) ? PerCpuUseKind::Read : PerCpuUseKind::Address;
       }
     }
     if (const auto *C = dyn_cast<CompoundAssignOperator>(Q); C && Is(C->getLHS()))
@@ -340,8 +352,12 @@ private:
                  : PerCpuUseKind::Write;  // p->flags |= x: state
     if (const auto *B = dyn_cast<BinaryOperator>(Q); B && B->isAssignmentOp() && Is(B->getLHS()))
       return PerCpuUseKind::Write;
-    if (const auto *A = dyn_cast<ArraySubscriptExpr>(Q); A && Is(A->getBase()))
+    if (const auto *A = dyn_cast<ArraySubscriptExpr>(Q); A && Is(A->getBase())) {
+      const auto *Addr = I + 2 < Up.size() ? dyn_cast<UnaryOperator>(Up[I + 2]) : nullptr;
+      if (Addr && Addr->getOpcode() == UO_AddrOf && storedAway(Up, I + 2))
+        return PerCpuUseKind::Read;
       return PerCpuUseKind::Address;
+    }
     if (isa<MemberExpr>(Q)) // sd->list->next: through a pointer field
       return PerCpuUseKind::Read;
     return PerCpuUseKind::Read;

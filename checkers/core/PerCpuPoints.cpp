@@ -21,6 +21,29 @@ llvm::DenseSet<const VarDecl *> containers(const TuFacts &TU) {
   return Out;
 }
 
+// E is Root, or a pointer into the object Root points to:
+// "this_cpu_ptr(ma->caches)->cache + idx", "&this_cpu_ptr(p)->q".
+bool partOf(const Expr *E, const Expr *Root) {
+  E = E->IgnoreParenCasts();
+  if (E == Root)
+    return true;
+  if (const auto *B = dyn_cast<BinaryOperator>(E);
+      B && B->isAdditiveOp() && B->getType()->isPointerType())
+    return partOf(B->getLHS()->getType()->isPointerType() ? B->getLHS() : B->getRHS(), Root);
+  if (const auto *U = dyn_cast<UnaryOperator>(E); U && U->getOpcode() == UO_AddrOf) {
+    const Expr *Part = U->getSubExpr()->IgnoreParenImpCasts();
+    if (const auto *Index = dyn_cast<ArraySubscriptExpr>(Part))
+      return partOf(Index->getBase(), Root);
+    if (const auto *M = dyn_cast<MemberExpr>(Part))
+      return M->isArrow() && M->getBase()->IgnoreParenCasts() == Root;
+    return false;
+  }
+  // ->cache of array type decays to a pointer to its first element.
+  if (const auto *M = dyn_cast<MemberExpr>(E); M && M->isArrow() && M->getType()->isArrayType())
+    return M->getBase()->IgnoreParenCasts() == Root;
+  return false;
+}
+
 // this_cpu_ptr(p->cpu_bstats) handed straight to a header inline that
 // serialises what it is given itself (bstats_update(): u64_stats only), or
 // to a statistics or lockless API, or to a function of the file that does
@@ -30,15 +53,16 @@ bool handedToSerialiser(const TuFacts &TU, const FunctionFacts &F, const PerCpuA
   if (!Root)
     return false;
   for (const SpelledCall &C : F.calls()) {
-    bool IsArgument = llvm::any_of(C.Call->arguments(), [&](const Expr *E) {
-      return E->IgnoreParenImpCasts() == Root->IgnoreParenImpCasts();
-    });
-    if (!IsArgument)
+    const Expr *Given = nullptr;
+    for (const Expr *E : C.Call->arguments())
+      if (partOf(E, Root->IgnoreParenImpCasts()))
+        Given = E;
+    if (!Given)
       continue;
     unsigned Arg;
     if (serialisingCall(F, *C.Call)) // u64_stats_inc(this_cpu_ptr(&packets))
       return true;
-    if (const FunctionFacts *Callee = argumentOf(TU, *C.Call, Root, Arg))
+    if (const FunctionFacts *Callee = argumentOf(TU, *C.Call, Given, Arg))
       return serialisesParam(TU, *Callee, Arg);
     return false;
   }
