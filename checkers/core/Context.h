@@ -71,6 +71,10 @@ struct HeldContext {
   /// IPI callback ...), not entered by its code.
   bool FromEntry = false;
   std::string Note;      ///< for FromEntry: "a hard-irq handler (not force-threaded)"
+  /// FromEntry of a timer or soft hrtimer registration: the callbacks of
+  /// one registration (Begin) never run at the same time on a CPU, even on
+  /// RT (entry_contexts.def RTCHECK_SERIAL_CALLBACK).
+  bool SerialCallback = false;
 
   bool sameEntry(const HeldContext &O) const {
     return Kind == O.Kind && Begin == O.Begin && Api == O.Api;

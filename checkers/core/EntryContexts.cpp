@@ -100,6 +100,19 @@ const Assertion Assertions[] = {
 #undef RTCHECK_ASSERTION
 };
 
+const StringRef SerialCallbacks[] = {
+#define RTCHECK_REGISTRATION(Api, CallbackArg, CondArg, Tokens, Context, Why)
+#define RTCHECK_HRTIMER_INIT(Api, TimerArg, ModeArg)
+#define RTCHECK_OPS_MEMBER(Struct, Member, Context, Why)
+#define RTCHECK_ASSERTION(Api, Tokens, Context, Why)
+#define RTCHECK_SERIAL_CALLBACK(Api) Api,
+#include "rtcheck/entry_contexts.def"
+#undef RTCHECK_REGISTRATION
+#undef RTCHECK_HRTIMER_INIT
+#undef RTCHECK_OPS_MEMBER
+#undef RTCHECK_ASSERTION
+};
+
 bool containsToken(StringRef Text, StringRef Tokens) {
   llvm::SmallVector<StringRef, 4> Parts;
   Tokens.split(Parts, '|');
@@ -302,7 +315,11 @@ private:
       if (Reg.CondArg >= 0 &&
           !containsToken(spelledArgument(SM, Sp.Site, Reg.CondArg), Reg.CondTokens))
         continue;
+      size_t Before = Target.Entries->size();
       give(Target, Reg.Kind, Reg.Api.str() + "()", Reg.Why, Where);
+      if (Target.Entries->size() > Before && Reg.Kind == ContextKind::Softirq &&
+          llvm::is_contained(SerialCallbacks, Reg.Api))
+        Target.Entries->back().SerialCallback = true;
     }
   }
 
