@@ -354,11 +354,9 @@ def test_agrees_with_clang_on_fixture(path):
 
 
 # Real files: where the two differ, and why (docs/rules/rt-bpf-preempt.md).
-REAL_DIFFERENCES = {
-    # __bpf_prog_test_run_raw_tp() runs the program; its call is under get_cpu().
-    ("6.1", "net/bpf/test_run.c"): {"bpf_prog_test_run_raw_tp"},
-    ("6.12", "net/bpf/test_run.c"): {"bpf_prog_test_run_raw_tp"},
-}
+# (none left: test_run.c's get_cpu() call of __bpf_prog_test_run_raw_tp(),
+# which is also its IPI callback, is silent in both.)
+REAL_DIFFERENCES = {}
 
 
 @pytest.mark.parametrize("version,rel", [

@@ -38,6 +38,8 @@ public:
         std::optional<BpfPath> Run = Runs.runAt(F, C);
         if (!Run || !Reported.insert(C.Site.getRawEncoding()).second)
           continue;
+        if (runnerAlsoHardIrq(TU, C))
+          continue;
         bool OtherAtomic = false;
         if (const HeldContext *Section = preemptSection(F.StateBefore[I], OtherAtomic)) {
           if (!OtherAtomic)
@@ -50,6 +52,19 @@ public:
   }
 
 private:
+  // The runner called here is also an IPI or hard-irq callback of the file
+  // (bpf_prog_test_run_raw_tp(): the runner called under get_cpu() on this
+  // CPU, or through smp_call_function_single() on another): the program is
+  // meant to run non-preemptible, and the section only gives the direct call
+  // the context the callback has anyway.
+  static bool runnerAlsoHardIrq(const TuFacts &TU, const SpelledCall &C) {
+    return llvm::any_of(TU.callees(C), [](const FunctionFacts *Callee) {
+      return llvm::any_of(Callee->EntryContexts, [](const HeldContext &H) {
+        return H.Kind == ContextKind::HardIrq || H.Kind == ContextKind::Nmi;
+      });
+    });
+  }
+
   void reportPreemptOff(const TuFacts &TU, FindingSink &Out, const FunctionFacts &F,
                         const SpelledCall &C, const BpfPath &Run, const HeldContext &Section,
                         const std::optional<BpfPath> &Update) {
