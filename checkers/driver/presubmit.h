@@ -35,6 +35,18 @@ struct layers {
 int analyse(const struct kbuild *kb, char *const rel[], int nrel, const struct layers *ly,
 	    const char *tool, const char *rules, struct findings *fs);
 
+/* --- the facts database (facts.c) --------------------------------------- */
+
+/* Where "rtcheck facts" keeps the database of a build directory. */
+void facts_default_db(const struct kbuild *kb, char *out, size_t len);
+/*
+ * Analyses rel[] into the facts database db (when they changed), propagates
+ * over every TU it holds and appends the cross-TU findings in rel[] or whose
+ * chain passes through one. EXIT_OK, EXIT_INPUT or EXIT_INTERNAL.
+ */
+int facts_findings(const struct kbuild *kb, const char *db, char *const rel[], int n,
+		   const char *rules, struct findings *fs);
+
 /* --- inline suppressions (suppress.c) ----------------------------------- */
 
 /*

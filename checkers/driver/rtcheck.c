@@ -26,9 +26,14 @@ static const char usage[] =
 	"usage: rtcheck <command> [options]\n"
 	"commands:\n"
 	"  check [--build DIR] [--format text|json|sarif] [--rules ID,...] [--werror]\n"
-	"        [--baseline FILE] FILE.c...\n"
+	"        [--baseline FILE] [--facts DB | --no-facts] FILE.c...\n"
 	"        check files of a configured kernel build directory (default: the\n"
-	"        prepared Linux 6.12 PREEMPT_RT tree of rtcheck prepare-tree)\n"
+	"        prepared Linux 6.12 PREEMPT_RT tree of rtcheck prepare-tree); with a\n"
+	"        facts database (--facts, $RTCHECK_FACTS, or the build's from rtcheck\n"
+	"        facts) also the contexts and callees of the other files\n"
+	"  facts [--build DIR] [--db FILE] [--jobs N] [PATH...]\n"
+	"        build or refresh the build's facts database (a sweep's summaries of\n"
+	"        every TU under PATH, default: the whole tree) for check\n"
 	"  diff [--build DIR] [--format text|json|sarif] [--rules ID,...] [--werror]\n"
 	"       [--baseline FILE] [--max-tus N] [--cached] [REV | A..B | -]\n"
 	"        check what a change touches, in the git tree of the current directory:\n"
@@ -299,8 +304,8 @@ out:
 
 /* Options of check, diff and baseline save. */
 struct opts {
-	const char *build, *format, *rules, *baseline, *out, *rev;
-	int werror, cached, diff, save, max_tus;
+	const char *build, *format, *rules, *baseline, *out, *rev, *facts;
+	int werror, cached, diff, save, max_tus, no_facts;
 	char **files;
 	int nfiles;
 };
@@ -323,6 +328,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, int mode)
 		{ "--werror", O_CHECK | O_DIFF, 0 },
 		{ "--cached", O_DIFF | O_SAVE_DIFF, 0 },
 		{ "--diff", O_SAVE | O_SAVE_DIFF, 0 },
+		{ "--facts", O_CHECK, 1 },
+		{ "--no-facts", O_CHECK, 0 },
 	};
 	const char **slot[] = { &o->build, &o->format, &o->rules, &o->baseline, &o->out };
 	const char *maxtus = "20";
@@ -365,8 +372,12 @@ static int parse_opts(int argc, char **argv, struct opts *o, int mode)
 			o->werror = 1;
 		else if (k == 7)
 			o->cached = 1;
-		else
+		else if (k == 8)
 			o->diff = 1;
+		else if (k == 9)
+			o->facts = val;
+		else
+			o->no_facts = 1;
 	}
 	if (strcmp(o->format, "text") && strcmp(o->format, "json") && strcmp(o->format, "sarif"))
 		return die(EXIT_USAGE, "unknown format '%s' (text, json, sarif)", o->format);
@@ -491,6 +502,24 @@ static const char *in_git_tree(const char *arg, const struct kbuild *kb, struct 
 	return abs + n + 1;
 }
 
+/*
+ * The facts database check consults: --facts FILE, else $RTCHECK_FACTS (empty:
+ * none), else the one "rtcheck facts" keeps for the build, if there is one.
+ */
+static int facts_db(const struct opts *o, const struct kbuild *kb, char *out, size_t len)
+{
+	const char *env = getenv("RTCHECK_FACTS");
+
+	if (o->no_facts)
+		return 0;
+	if (o->facts || env) {
+		snprintf(out, len, "%s", o->facts ? o->facts : env);
+		return *out != '\0';
+	}
+	facts_default_db(kb, out, len);
+	return access(out, F_OK) == 0;
+}
+
 /* check FILE.c... and baseline save FILE.c...: whole files. */
 static int check_files(int argc, char **argv, int mode)
 {
@@ -501,7 +530,7 @@ static int check_files(int argc, char **argv, int mode)
 	struct git g;
 	struct opts o;
 	struct kbuild kb;
-	char tool[PATH_MAX], **rel;
+	char tool[PATH_MAX], db[PATH_MAX], **rel;
 	int i, n = 0, status, bad_input = 0;
 
 	memset(&g, 0, sizeof(g));
@@ -543,6 +572,14 @@ static int check_files(int argc, char **argv, int mode)
 	status = analyse(&kb, rel, n, &ly, tool, o.rules, &fs);
 	if (status == EXIT_INTERNAL)
 		return status;
+	if (mode == O_CHECK && !g.top[0] && facts_db(&o, &kb, db, sizeof(db))) {
+		int st = facts_findings(&kb, db, rel, n, o.rules, &fs);
+
+		if (st == EXIT_INTERNAL)
+			return st;
+		if (st > status)
+			status = st;
+	}
 	if (bad_input && status < EXIT_INPUT)
 		status = EXIT_INPUT;
 	if (g.top[0])
@@ -891,6 +928,73 @@ static int cmd_sweep(int argc, char **argv)
 	return die(EXIT_INTERNAL, "cannot run %s: %s", sweep, strerror(errno));
 }
 
+/*
+ * facts [--build DIR] [--db FILE] [--jobs N] [PATH...]: a sweep that keeps
+ * only its database, where check finds it (facts_default_db()).
+ */
+static int cmd_facts(int argc, char **argv)
+{
+	const char *build = NULL, *db = NULL, *jobs = NULL;
+	char sweep[PATH_MAX], dbbuf[PATH_MAX], out[PATH_MAX + 8], **sargv;
+	struct kbuild kb;
+	int i, k = 0, status;
+
+	sargv = calloc(argc + 16, sizeof(*sargv));
+	if (!sargv)
+		return die(EXIT_INTERNAL, "out of memory");
+	snprintf(sweep, sizeof(sweep), "%s/build/rtcheck-sweep", home());
+	sargv[k++] = sweep;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], **slot = NULL;
+
+		if (!strcmp(a, "--build"))
+			slot = &build;
+		else if (!strcmp(a, "--db"))
+			slot = &db;
+		else if (!strcmp(a, "--jobs") || !strcmp(a, "-j"))
+			slot = &jobs;
+		else if (a[0] == '-')
+			return die(EXIT_USAGE, "unknown option '%s' (see rtcheck --help)", a);
+		if (!slot)
+			continue;
+		if (i + 1 == argc)
+			return die(EXIT_USAGE, "%s needs a value", a);
+		*slot = argv[++i];
+	}
+	if ((status = locate_build(build, &kb)))
+		return status;
+	if (!db) {
+		facts_default_db(&kb, dbbuf, sizeof(dbbuf));
+		db = dbbuf;
+	}
+	snprintf(out, sizeof(out), "%s", db);
+	if (mkdirs(out))
+		return die(EXIT_INPUT, "%s: %s", db, strerror(errno));
+	snprintf(out, sizeof(out), "%s.out", db);
+	sargv[k++] = "--build";
+	sargv[k++] = kb.build;
+	sargv[k++] = "--db";
+	sargv[k++] = (char *)db;
+	sargv[k++] = "--out";
+	sargv[k++] = out;
+	sargv[k++] = "--patches=none";
+	if (jobs) {
+		sargv[k++] = "--jobs";
+		sargv[k++] = (char *)jobs;
+	}
+	sargv[k++] = "--";
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--build") || !strcmp(argv[i], "--db") ||
+		    !strcmp(argv[i], "--jobs") || !strcmp(argv[i], "-j")) {
+			i++;
+			continue;
+		}
+		sargv[k++] = argv[i];
+	}
+	execv(sweep, sargv);
+	return die(EXIT_INTERNAL, "cannot run %s: %s", sweep, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -915,6 +1019,8 @@ int main(int argc, char **argv)
 		return cmd_fix(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "sweep"))
 		return cmd_sweep(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "facts"))
+		return cmd_facts(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "prepare-tree"))
 		return cmd_prepare_tree(argc - 1, argv + 1);
 	return die(EXIT_USAGE, "unknown command '%s' (see rtcheck --help)", argv[1]);

@@ -50,6 +50,8 @@ static const char usage[] =
 	"                  command and files are unchanged since it was stored there\n"
 	"                  is not analysed again\n"
 	"  --fresh         analyse every TU again, whatever the database holds\n"
+	"  --all-contexts  follow contexts and callees through every TU the database\n"
+	"                  holds, not only the TUs of PATH (rtcheck check --facts)\n"
 	"  --shard I/N     check only the I-th of N parts of the TUs (0 <= I < N);\n"
 	"                  'rtcheck sweep merge' joins the parts' databases\n"
 	"  --compile-commands FILE  take the TUs from this compilation database; its\n"
@@ -290,6 +292,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--fresh")) {
 			fresh = 1;
+			continue;
+		}
+		if (!strcmp(a, "--all-contexts")) {
+			sw.all_contexts = 1;
 			continue;
 		}
 		if (i == 1 && !strcmp(a, "merge")) {

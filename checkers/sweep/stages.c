@@ -76,6 +76,14 @@ int sweep_cross_tu(struct sweep *sw, const struct tu_list *list, char *err, size
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
+	/* rtcheck check --facts: the contexts and callees of every TU stored. */
+	if (sw->all_contexts &&
+	    sqlite3_exec(sw->db, "INSERT OR IGNORE INTO scope SELECT path FROM tu WHERE state = 'ok'",
+			 NULL, NULL, NULL)) {
+		snprintf(err, errlen, "facts database: %s", sqlite3_errmsg(sw->db));
+		sqlite3_exec(sw->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
 	sqlite3_exec(sw->db, "COMMIT", NULL, NULL, NULL);
 	if (xtu_propagate(sw->db, sw->rules, &stats, err, errlen))
 		return -1;

@@ -64,6 +64,7 @@ struct sweep {
 	char tool_id[64];	/* rtcheck-clang's size and mtime: a new build re-checks all */
 	int shard, nshards;	/* --shard I/N: this run checks the TUs with hash % N == I */
 	int outside_tree;	/* --compile-commands: files outside the tree are kept */
+	int all_contexts;	/* --all-contexts: propagate over every TU of the database */
 	size_t ncached;		/* TUs whose stored result was still valid */
 	size_t nxfindings;	/* findings of the cross-TU propagation */
 	char xtu_summary[160];	/* what the propagation did, for report.txt */
