@@ -67,8 +67,8 @@ def test_cross_tu_findings_at_the_marked_lines(tree, tmp_path):
     out = tmp_path / "out"
     proc = sweep(cc, out)
     fs = findings(out)
-    assert cross(fs) == expected(src) and len(expected(src)) == 5
-    assert "5 across TUs" in proc.stdout
+    assert cross(fs) == expected(src) and len(expected(src)) == 6
+    assert "6 across TUs" in proc.stdout
     by_line = {(f["file"], f["line"]): f for f in fs if f.get("cross_tu")}
     # Three TUs: the section, the pass-through static, the spinlock_t.
     chain = by_line[(str(src / "xtu_helpers.c"), 19)]["context"]
@@ -85,6 +85,10 @@ def test_cross_tu_findings_at_the_marked_lines(tree, tmp_path):
     guarded = by_line[(str(src / "xtu_helpers.c"), 39)]
     assert "raw_spin_lock(&xtu_raw_lock)" in guarded["message"]
     hard = by_line[(str(src / "xtu_helpers.c"), 57)]
+    # A put that frees only on the last reference, under the caller's raw lock: a note.
+    last = by_line[(str(src / "xtu_helpers.c"), 93)]
+    assert last["severity"] == "note" and "refcount_dec_and_test()" in last["message"]
+    assert all(f["severity"] == "warning" for f in fs if f.get("cross_tu") and f is not last)
 
     assert "registered in" in hard["message"] and "hard-irq" in hard["context"][0]["note"]
     # rt-percpu-bh: the NAPI poll of xtu_napi.c reaches xtu_frames in xtu_percpu.c; the
@@ -101,7 +105,7 @@ def test_cross_tu_findings_at_the_marked_lines(tree, tmp_path):
             for r in sarif["runs"][0]["results"]}
     assert uris == {"file://" + str(src / "xtu_helpers.c"), "file://" + str(src / "xtu_percpu.c")}
     results = [r for r in sarif["runs"][0]["results"] if r.get("properties", {}).get("crossTu")]
-    assert len(results) == 5
+    assert len(results) == 6
     assert all(len(r["codeFlows"][0]["threadFlows"][0]["locations"]) >= 2 for r in results)
     assert "xtu_percpu.c" in open(out / "report.html").read()
     report = open(out / "report.txt").read()
@@ -166,7 +170,7 @@ def test_incremental_rerun(tree, tmp_path):
     assert "1 analysed, 4 unchanged" in edited.stdout
     lines = {(os.path.basename(f), n) for _, f, n in cross(findings(out))}
     assert lines == {("xtu_helpers.c", 14), ("xtu_helpers.c", 39), ("xtu_helpers.c", 57),
-                     ("xtu_percpu.c", 29)}
+                     ("xtu_helpers.c", 93), ("xtu_percpu.c", 29)}
     assert "5 analysed, 0 unchanged" in sweep(cc, out, "--fresh").stdout
 
 
@@ -210,7 +214,7 @@ def test_shards_merge_to_the_whole_sweep(tree, tmp_path):
     proc = run_rtcheck("sweep", "merge", "--out", str(merged),
                        str(tmp_path / "shard0" / "rtcheck.db"), str(tmp_path / "shard1" / "rtcheck.db"))
     assert proc.returncode == 0, proc.stderr
-    assert "5 TUs" in proc.stdout and "5 across TUs" in proc.stdout
+    assert "5 TUs" in proc.stdout and "6 across TUs" in proc.stdout
     assert findings(merged) == findings(whole)
 
 

@@ -41,6 +41,9 @@ struct SleepSite {
   /// What must hold of the function's parameters for Op to be reached
   /// (ParamConditions): a caller whose arguments rule it out does not reach Op.
   ParamNeeds Needs;
+  /// Reached only when a callee on the way drops the last reference
+  /// ("refcount_dec_and_test"): the API, or empty (kernel_api.def LAST_REF).
+  std::string LastRef;
 };
 
 /// What the engine knows of one function defined in the main file.

@@ -613,7 +613,8 @@ std::vector<SleepSite> sleepSites(const TuFacts &TU, const FunctionFacts &F) {
     unsigned Unless = F.StateBefore[I].Excluded;
     const ParamNeeds &Needs = F.Cfg.CallNeeds[I];
     if (auto Op = sleepOp(C)) {
-      Out.push_back({C.Site, F.Name, Op->Op, Op->Why, {}, Unless, Needs});
+      Out.push_back({C.Site, F.Name, Op->Op, Op->Why, {}, Unless, Needs,
+                     F.Cfg.CallLastRef[I].str()});
       continue;
     }
     for (const FunctionFacts *Callee : TU.callees(C)) {
@@ -628,6 +629,8 @@ std::vector<SleepSite> sleepSites(const TuFacts &TU, const FunctionFacts &F) {
         SleepSite S = Inner;
         S.Unless |= Unless;
         S.Needs = std::move(Mapped);
+        if (S.LastRef.empty())
+          S.LastRef = F.Cfg.CallLastRef[I].str();
         S.Path.insert(S.Path.begin(), {C.Site, F.Name, "calls " + Callee->Name + "()"});
         Out.push_back(std::move(S));
       }
@@ -641,7 +644,7 @@ bool sameSites(const std::vector<SleepSite> &A, const std::vector<SleepSite> &B)
     return false;
   for (size_t I = 0; I < A.size(); ++I)
     if (A[I].Loc != B[I].Loc || A[I].Path.size() != B[I].Path.size() ||
-        A[I].Unless != B[I].Unless || A[I].Needs != B[I].Needs)
+        A[I].Unless != B[I].Unless || A[I].Needs != B[I].Needs || A[I].LastRef != B[I].LastRef)
       return false;
   return true;
 }

@@ -1,6 +1,8 @@
 #include "core/FunctionWalk.h"
 #include "rtcheck/context_facts.h"
 #include "core/RtCondition.h"
+#include "core/KernelApi.h"
+#include "clang/Basic/Builtins.h"
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Attr.h"
 #include "clang/AST/ParentMap.h"
@@ -228,6 +230,81 @@ void placeNeeds(const FunctionDecl *FD, ASTContext &Ctx, FunctionCfg &F) {
   }
 }
 
+// The LAST_REF API (kernel_api.def) a branch condition tests, and whether
+// its true edge is the last reference's: "if (!refcount_dec_and_test(&r))
+// return;" leaves by the true edge, "if (likely(atomic_dec_and_test(&c)))".
+const ApiEntry *lastRefTest(const Expr *E, bool &OnTrueEdge) {
+  OnTrueEdge = true;
+  for (;;) {
+    E = E->IgnoreParenImpCasts();
+    if (const auto *U = dyn_cast<UnaryOperator>(E); U && U->getOpcode() == UO_LNot) {
+      OnTrueEdge = !OnTrueEdge;
+      E = U->getSubExpr();
+      continue;
+    }
+    const auto *C = dyn_cast<CallExpr>(E);
+    if (!C)
+      return nullptr;
+    if (C->getBuiltinCallee() == Builtin::BI__builtin_expect && C->getNumArgs() == 2) {
+      E = C->getArg(0);
+      continue;
+    }
+    const FunctionDecl *FD = C->getDirectCallee();
+    const ApiEntry *A = FD && FD->getIdentifier() ? lookupApi(FD->getName()) : nullptr;
+    return A && A->Effect == ApiEffect::LAST_REF ? A : nullptr;
+  }
+}
+
+// The calls an RT kernel reaches only through the last-reference edge of a
+// reference-count test: "if (!refcount_dec_and_test(&p->ref)) return;
+// kfree(p);" frees only when this put was the last.
+void placeLastRef(FunctionCfg &F) {
+  F.CallLastRef.assign(F.Calls.size(), {});
+  if (!F.Graph)
+    return;
+  const CFG &G = *F.Graph;
+  llvm::DenseMap<unsigned, std::pair<unsigned, StringRef>> LastEdge; // block -> succ, API
+  for (const CFGBlock *B : G) {
+    const auto *Cond = B->succ_size() == 2 && F.Reached.test(B->getBlockID())
+                           ? dyn_cast_or_null<Expr>(B->getTerminatorCondition())
+                           : nullptr;
+    bool OnTrue;
+    if (const ApiEntry *A = Cond ? lastRefTest(Cond, OnTrue) : nullptr)
+      LastEdge[B->getBlockID()] = {OnTrue ? 0u : 1u, A->Name};
+  }
+  if (LastEdge.empty())
+    return;
+  llvm::BitVector Seen(G.getNumBlockIDs());
+  std::vector<const CFGBlock *> Work{&G.getEntry()};
+  Seen.set(G.getEntry().getBlockID());
+  while (!Work.empty()) {
+    const CFGBlock *B = Work.back();
+    Work.pop_back();
+    auto Cut = LastEdge.find(B->getBlockID());
+    unsigned I = 0;
+    for (const CFGBlock::AdjacentBlock &Succ : B->succs()) {
+      unsigned Index = I++;
+      const CFGBlock *S = Succ.getReachableBlock();
+      if (!S || !F.takesEdge(*B, Index) || Seen.test(S->getBlockID()) ||
+          (Cut != LastEdge.end() && Cut->second.first == Index))
+        continue;
+      Seen.set(S->getBlockID());
+      Work.push_back(S);
+    }
+  }
+  // (A function with several such tests names one of them.)
+  StringRef Api = LastEdge.begin()->second.second;
+  for (const CFGBlock *B : G) {
+    if (!F.Reached.test(B->getBlockID()) || Seen.test(B->getBlockID()))
+      continue;
+    for (const CFGElement &E : *B)
+      if (auto S = E.getAs<CFGStmt>())
+        if (const auto *C = dyn_cast<CallExpr>(S->getStmt()))
+          if (auto It = F.CallIndex.find(C); It != F.CallIndex.end())
+            F.CallLastRef[It->second] = Api;
+  }
+}
+
 } // namespace
 
 FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegions &Dead,
@@ -362,6 +439,7 @@ FunctionCfg buildRtCfg(const FunctionDecl *FD, ASTContext &Ctx, const RtDeadRegi
     }
   placeParamUses(FD, F);
   placeNeeds(FD, Ctx, F);
+  placeLastRef(F);
   pickRepresentatives(F.Calls, SM);
   return F;
 }

@@ -57,6 +57,9 @@ struct FunctionCfg {
   std::vector<ParamNeeds> CallNeeds;
   /// What the function does to its parameters (ParamConditions).
   ParamChanges Params;
+  /// Per call (Calls): the reference-count API ("refcount_dec_and_test")
+  /// whose last-reference branch every path to the call takes, or empty.
+  std::vector<llvm::StringRef> CallLastRef;
   /// The same per per-CPU access (Accesses) and per use of its pointer.
   std::vector<ParamNeeds> AccessNeeds;
   std::vector<std::vector<ParamNeeds>> UseNeeds;

@@ -83,6 +83,8 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
         Site["unless"] = factNames(S.Unless);
       if (!S.Needs.empty())
         Site["needs"] = needStrings(S.Needs);
+      if (!S.LastRef.empty())
+        Site["last_ref"] = S.LastRef;
       Sleeps.push_back(std::move(Site));
     }
     for (size_t I = 0; I < F.calls().size(); ++I) {
@@ -97,6 +99,10 @@ llvm::json::Object functionFacts(const TuFacts &TU, const FindingSink &Paths) {
         // sweep maps the callee's sites' needs through them.
         if (!F.Cfg.CallNeeds[I].empty())
           Call["needs"] = needStrings(F.Cfg.CallNeeds[I]);
+        // Made only when F dropped the last reference: what sleeps below
+        // needs that too.
+        if (!F.Cfg.CallLastRef[I].empty())
+          Call["last_ref"] = F.Cfg.CallLastRef[I].str();
         if (Direct) {
           std::vector<ArgValue> Args = argValues(*C.Call, *F.Decl, F.Cfg.Params, TU.Ctx);
           if (llvm::any_of(Args, [](const ArgValue &A) { return A.K != ArgValue::Unknown; })) {

@@ -72,7 +72,7 @@ public:
             std::vector<ChainStep> Full = Chain;
             Full.push_back({C.Site, F.Name, "calls " + Callee->Name + "()"});
             Full.insert(Full.end(), S.Path.begin(), S.Path.end());
-            report(TU, Out, F, S.Loc, S.Function, S.Op, S.Why, *Atomic, Full);
+            report(TU, Out, F, S.Loc, S.Function, S.Op, S.Why, *Atomic, Full, S.LastRef);
           }
       }
     }
@@ -83,9 +83,17 @@ private:
   // sleeping operation is (Section or a function it calls).
   void report(const TuFacts &TU, FindingSink &Out, const FunctionFacts &Section,
               SourceLocation Loc, StringRef Function, StringRef Op, StringRef Why,
-              const HeldContext &Atomic, const std::vector<ChainStep> &Chain) {
+              const HeldContext &Atomic, const std::vector<ChainStep> &Chain,
+              StringRef LastRef = "") {
     std::string Msg = Op.str() + "() " + Why.str() + ": called in truly atomic context on "
                       "PREEMPT_RT, " + contextPhrase(Atomic);
+    // A callee's put that frees only when its reference was the last: that
+    // a caller holding a lock never drops the last one is a runtime invariant
+    // rtcheck cannot check, so a note to review, not a warning.
+    if (!LastRef.empty())
+      Msg += "; reached only when " + LastRef.str() + "() in a callee drops the last "
+             "reference, which a caller that holds this context while it puts its reference "
+             "usually rules out (review whether it can be the last here)";
     // Never applied by default: raw locks are raw for a reason.
     FixBuilder Edits(TU.SM, TU.Ctx.getLangOpts());
     std::string Evidence, Summary;
@@ -121,7 +129,8 @@ private:
         Summary += "; the lock stays raw: " + Evidence;
     }
     Fix.summary = Summary.c_str();
-    Out.report(RuleId, RTCHECK_WARNING, TU.SM, Loc, Function, Msg, Chain, Fix, &Edits);
+    Out.report(RuleId, LastRef.empty() ? RTCHECK_WARNING : RTCHECK_NOTE, TU.SM, Loc, Function,
+               Msg, Chain, Fix, &Edits);
   }
 };
 

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION "7"
+#define SCHEMA_VERSION "8"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
@@ -31,12 +31,12 @@ static const char schema[] =
 	"  kind TEXT, note TEXT);"
 	"CREATE TABLE IF NOT EXISTS sleep(function INTEGER REFERENCES function(id) ON DELETE CASCADE,"
 	"  site_function TEXT, op TEXT, why TEXT, file TEXT, line INTEGER, depth INTEGER,"
-	"  unless INTEGER, needs TEXT);"
+	"  unless INTEGER, needs TEXT, last_ref TEXT);"
 	"CREATE TABLE IF NOT EXISTS call(function INTEGER REFERENCES function(id) ON DELETE CASCADE,"
 	"  callee TEXT, local INTEGER, file TEXT, line INTEGER, held TEXT, atomic TEXT,"
 	"  atomic_file TEXT, atomic_line INTEGER, atomic_note TEXT,"
 	"  serialised INTEGER, bh_file TEXT, bh_line INTEGER, bh_note TEXT, released INTEGER,"
-	"  unless INTEGER, atomic_facts INTEGER, needs TEXT, args TEXT);"
+	"  unless INTEGER, atomic_facts INTEGER, needs TEXT, args TEXT, last_ref TEXT);"
 	"CREATE TABLE IF NOT EXISTS percpu_free(function INTEGER REFERENCES function(id)"
 	"  ON DELETE CASCADE, object TEXT, use_function TEXT, file TEXT, line INTEGER, note TEXT,"
 	"  calls TEXT, needs TEXT);"
@@ -353,10 +353,10 @@ static const char *const merge_sql[] = {
 	" FROM shard.function",
 	"INSERT INTO entry SELECT function + :foff, kind, note FROM shard.entry",
 	"INSERT INTO sleep SELECT function + :foff, site_function, op, why, file, line, depth,"
-	" unless, needs FROM shard.sleep",
+	" unless, needs, last_ref FROM shard.sleep",
 	"INSERT INTO call SELECT function + :foff, callee, local, file, line, held, atomic,"
 	" atomic_file, atomic_line, atomic_note, serialised, bh_file, bh_line, bh_note, released,"
-	" unless, atomic_facts, needs, args FROM shard.call",
+	" unless, atomic_facts, needs, args, last_ref FROM shard.call",
 	"INSERT INTO percpu_free SELECT function + :foff, object, use_function, file, line, note,"
 	" calls, needs"
 	" FROM shard.percpu_free",

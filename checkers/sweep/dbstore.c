@@ -82,10 +82,10 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 	if (sqlite3_prepare_v2(db, "INSERT INTO function(tu, name, file, line, static, init)"
 			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1, &fn, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO entry VALUES(?1, ?2, ?3)", -1, &en, NULL) ||
-	    sqlite3_prepare_v2(db, "INSERT INTO sleep VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    sqlite3_prepare_v2(db, "INSERT INTO sleep VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 			       -1, &sl, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO call VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-			       " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)", -1, &ca,
+			       " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)", -1, &ca,
 			       NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO registration VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1,
 			       &re, NULL) ||
@@ -120,6 +120,8 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 			sqlite3_bind_int(sl, 8, context_facts(json_object_get(x, "unless")));
 			needs = joined(json_object_get(x, "needs"), ',');
 			sqlite3_bind_text(sl, 9, needs, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(sl, 10, json_string_value(json_object_get(x, "last_ref")), -1,
+					  SQLITE_TRANSIENT);
 			bad |= run(sl);
 			free(needs);
 		}
@@ -155,6 +157,8 @@ static int store_functions(sqlite3 *db, long long tu_id, json_t *facts)
 			args = joined(json_object_get(x, "args"), ',');
 			sqlite3_bind_text(ca, 18, needs, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_text(ca, 19, args, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(ca, 20, json_string_value(json_object_get(x, "last_ref")), -1,
+					  SQLITE_TRANSIENT);
 			bad |= run(ca);
 			free(held);
 			free(needs);

@@ -95,6 +95,10 @@ static int add_reach(struct xfn *f, const struct xcall *c, const struct xsite *s
 		return 0;
 	f->reach[f->nreach].needs = needs;
 	f->reach[f->nreach].unless = site->unless | c->unless | (r ? r->unless : 0);
+	/* A put on the way down that frees only when its reference was the last. */
+	f->reach[f->nreach].last_ref = r ? r->last_ref : site->last_ref;
+	if (!f->reach[f->nreach].last_ref)
+		f->reach[f->nreach].last_ref = c->last_ref;
 	f->reach[f->nreach++].site = site;
 	return 1;
 }

@@ -26,6 +26,7 @@ struct xsite {
 	long line, depth;
 	unsigned unless;	/* context facts (context_facts.h) that rule the site out */
 	struct xneeds needs;	/* what it needs of the function's parameters */
+	char *last_ref;		/* reached only when this API drops the last reference, or NULL */
 	const struct xfn *owner;
 };
 
@@ -46,6 +47,7 @@ struct xcall {
 	unsigned atomic_facts;	/* what its truly atomic context makes true */
 	struct xneeds needs;	/* what the call needs of the caller's parameters */
 	struct xargs args;	/* what it passes, for the callee's needs */
+	char *last_ref;		/* made only when the caller dropped the last reference */
 	const struct xfn *caller;
 };
 
@@ -78,6 +80,7 @@ struct xreach {
 	struct xpath path;
 	unsigned unless;	/* the site's and the path's calls': facts that rule it out */
 	struct xneeds needs;	/* what it needs of the function's parameters */
+	const char *last_ref;	/* the site's or a call's on the path, or NULL */
 };
 
 struct xfn {
@@ -141,6 +144,7 @@ struct xfinding {
 	long line;
 	const char *function, *message, *fix_summary;
 	const char *key;	/* with file and line, what makes it one: the op, the object */
+	const char *severity;	/* NULL: "warning" */
 };
 
 /* visit(f, c, m) for every call c of every function f (in path order) that pass()

@@ -154,7 +154,7 @@ static int store_object(sqlite3 *db, struct xtu_graph *g, struct bh_use *v, size
 	struct xfinding x = { "rt-percpu-bh", first->file, first->line, first->function, msg,
 			      "the BH context comes from another translation unit: add a local_lock_t "
 			      "to the per-CPU data and take it with local_lock_nested_bh() around its "
-			      "uses", first->object };
+			      "uses", first->object, NULL };
 	size_t i;
 
 	for (i = 1; i < n; i++) {

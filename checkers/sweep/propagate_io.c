@@ -95,7 +95,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 	sqlite3_finalize(st);
 
 	if (sqlite3_prepare_v2(db, "SELECT function, site_function, op, why, file, line, depth,"
-			       " unless, needs FROM sleep", -1, &st, NULL))
+			       " unless, needs, last_ref FROM sleep", -1, &st, NULL))
 		goto sqlerr;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct xfn *f = fn_by_id(g, sqlite3_column_int64(st, 0));
@@ -113,6 +113,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 		s->depth = sqlite3_column_int(st, 6);
 		s->unless = (unsigned)sqlite3_column_int(st, 7);
 		xneeds_parse((const char *)sqlite3_column_text(st, 8), &s->needs);
+		s->last_ref = col(st, 9);
 	}
 	sqlite3_finalize(st);
 
@@ -139,7 +140,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 
 	if (sqlite3_prepare_v2(db, "SELECT function, callee, local, file, line, atomic,"
 			       " atomic_file, atomic_line, atomic_note, serialised, bh_file, bh_line,"
-			       " bh_note, released, unless, atomic_facts, needs, args FROM call", -1, &st,
+			       " bh_note, released, unless, atomic_facts, needs, args, last_ref FROM call", -1, &st,
 			       NULL))
 		goto sqlerr;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -167,6 +168,7 @@ int xtu_load(sqlite3 *db, struct xtu_graph *g, char *err, size_t errlen)
 		c->atomic_facts = (unsigned)sqlite3_column_int(st, 15);
 		xneeds_parse((const char *)sqlite3_column_text(st, 16), &c->needs);
 		xargs_parse((const char *)sqlite3_column_text(st, 17), &c->args);
+		c->last_ref = col(st, 18);
 	}
 	sqlite3_finalize(st);
 	for (i = 0; i < g->nfns; i++) {
@@ -214,6 +216,7 @@ void xtu_free(struct xtu_graph *g)
 			free(f->sites[j].op);
 			free(f->sites[j].why);
 			free(f->sites[j].file);
+			free(f->sites[j].last_ref);
 		}
 		for (j = 0; j < f->ncalls; j++) {
 			free(f->calls[j].callee);
@@ -223,6 +226,7 @@ void xtu_free(struct xtu_graph *g)
 			free(f->calls[j].atomic_note);
 			free(f->calls[j].bh_file);
 			free(f->calls[j].bh_note);
+			free(f->calls[j].last_ref);
 		}
 		for (j = 0; j < f->nfrees; j++) {
 			free(f->frees[j].object);

@@ -81,12 +81,13 @@ int xtu_insert_finding(sqlite3 *db, struct xtu_graph *g, const struct xfinding *
 	int rc;
 
 	f = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:o, s:{s:s, s:s}, s:b}", "rule",
-		      x->rule, "severity", "warning", "file", x->file, "line", (json_int_t)x->line,
+		      x->rule, "severity", x->severity ? x->severity : "warning", "file", x->file, "line", (json_int_t)x->line,
 		      "column", 1, "function", x->function, "message", x->message, "context",
 		      context, "fix", "kind", "none", "summary", x->fix_summary, "cross_tu", 1);
 	jtext = json_dumps(f, JSON_COMPACT);
 	out = open_memstream(&text, &len);
-	fprintf(out, "%s:%ld:1: warning: %s [%s]\n", x->file, x->line, x->message, x->rule);
+	fprintf(out, "%s:%ld:1: %s: %s [%s]\n", x->file, x->line,
+		x->severity ? x->severity : "warning", x->message, x->rule);
 	json_array_foreach(context, i, c)
 		fprintf(out, "%s:%ld:1: note: %s\n", json_string_value(json_object_get(c, "file")),
 			(long)json_integer_value(json_object_get(c, "line")),
@@ -112,12 +113,12 @@ int xtu_insert_finding(sqlite3 *db, struct xtu_graph *g, const struct xfinding *
 
 /* One finding at site, with its chain; one per site over the whole sweep. */
 static int emit(sqlite3 *db, struct xtu_graph *g, const struct xsite *site, json_t *context,
-		const char *phrase)
+		const char *phrase, const char *last_ref)
 {
-	char msg[1024];
+	char msg[1400];
 	struct xfinding x = { "rt-atomic-sleep", site->file, site->line, site->function, msg,
 			      "the chain crosses translation units: move the call out of the atomic "
-			      "section, or make the callee not sleep on RT", site->op };
+			      "section, or make the callee not sleep on RT", site->op, NULL };
 
 	if (stored(db, site)) {
 		json_decref(context);
@@ -128,6 +129,14 @@ static int emit(sqlite3 *db, struct xtu_graph *g, const struct xsite *site, json
 			 "the sleeping call (below the calls its own TU follows)");
 	snprintf(msg, sizeof(msg), "%s() %s: called in truly atomic context on PREEMPT_RT, %s"
 		 " (the chain crosses translation units)", site->op, site->why, phrase);
+	/* As rtcheck-clang says it (AtomicSleep.cpp): a note, not a warning. */
+	if (last_ref) {
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "; reached only when %s() in"
+			 " a callee drops the last reference, which a caller that holds this context"
+			 " while it puts its reference usually rules out (review whether it can be the"
+			 " last here)", last_ref);
+		x.severity = "note";
+	}
 	return xtu_insert_finding(db, g, &x, context);
 }
 
@@ -163,7 +172,8 @@ static int atomic_call(sqlite3 *db, struct xtu_graph *g, const struct xcall *c)
 
 			xtu_step(context, c->atomic_file, c->atomic_line, c->caller->name, c->atomic_note);
 			xtu_call_step(context, c, to[t]);
-			bad |= emit(db, g, &to[t]->sites[k], context, phrase);
+			bad |= emit(db, g, &to[t]->sites[k], context, phrase,
+				    to[t]->sites[k].last_ref);
 		}
 		for (k = 0; k < to[t]->nreach; k++) {
 			json_t *context;
@@ -175,7 +185,8 @@ static int atomic_call(sqlite3 *db, struct xtu_graph *g, const struct xcall *c)
 			xtu_step(context, c->atomic_file, c->atomic_line, c->caller->name, c->atomic_note);
 			xtu_call_step(context, c, to[t]);
 			xtu_path_steps(context, &to[t]->reach[k].path, to[t]->reach[k].site->owner);
-			bad |= emit(db, g, to[t]->reach[k].site, context, phrase);
+			bad |= emit(db, g, to[t]->reach[k].site, context, phrase,
+				    to[t]->reach[k].last_ref);
 		}
 	}
 	return bad;
@@ -206,7 +217,8 @@ static int atomic_registration(sqlite3 *db, struct xtu_graph *g, const struct xr
 			xtu_step(context, r->file, r->line, r->function, r->note);
 			if (reach)
 				xtu_path_steps(context, &reach->path, reach->site->owner);
-			bad |= emit(db, g, reach ? reach->site : &to[t]->sites[k], context, phrase);
+			bad |= emit(db, g, reach ? reach->site : &to[t]->sites[k], context, phrase,
+				    reach ? reach->last_ref : to[t]->sites[k].last_ref);
 		}
 	}
 	return bad;

@@ -77,3 +77,18 @@ void xtu_sleepy(void)
 {
 	might_sleep();
 }
+
+/* Frees only when its reference was the last: under a caller's raw lock
+ * (xtu_sections.c xtu_put_obj_locked()), a note, not a warning. */
+#include <linux/refcount.h>
+
+struct xtu_obj {
+	refcount_t ref;
+};
+
+void xtu_obj_put(struct xtu_obj *o)
+{
+	if (!refcount_dec_and_test(&o->ref))
+		return;
+	kfree(o); /* expect: rt-atomic-sleep (cross-TU) */
+}

@@ -123,3 +123,14 @@ void xtu_relock(void)
 	xtu_unlock_around();
 	raw_spin_unlock(&xtu_raw_lock);
 }
+
+/* A put under the raw lock (xtu_helpers.c): freeing needs the last reference. */
+struct xtu_obj;
+void xtu_obj_put(struct xtu_obj *o);
+
+void xtu_put_obj_locked(struct xtu_obj *o)
+{
+	raw_spin_lock(&xtu_raw_lock);
+	xtu_obj_put(o);
+	raw_spin_unlock(&xtu_raw_lock);
+}
