@@ -54,3 +54,16 @@ def test_a_missing_database_is_an_input_error(tmp_path):
     proc = run_rtcheck("check", "--facts", str(tmp_path / "none.db"), FILE)
     assert proc.returncode == 3
     assert "facts database" in proc.stderr and "rtcheck facts" in proc.stderr
+
+
+def test_a_database_of_another_schema_is_an_input_error(tmp_path):
+    import sqlite3
+    db = str(tmp_path / "old.db")
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT)")
+    con.execute("INSERT INTO meta VALUES('schema', '1')")
+    con.commit()
+    con.close()
+    proc = run_rtcheck("check", "--facts", db, FILE)
+    assert proc.returncode == 3
+    assert "schema version 1" in proc.stderr and proc.stderr.count("error:") == 1

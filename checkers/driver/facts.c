@@ -139,13 +139,18 @@ int facts_findings(const struct kbuild *kb, const char *db, char *const rel[], i
 		status = die(EXIT_INTERNAL, "cannot run %s", sweep);
 		goto out;
 	}
+	snprintf(all, sizeof(all), "%s/findings.json", dir);
+	/* The sweep said why it could not use the database (another schema ...). */
+	if (WEXITSTATUS(wst) == EXIT_INPUT && access(all, R_OK)) {
+		status = EXIT_INPUT;
+		goto out;
+	}
 	/* A TU that does not compile is the check's own error to report. */
 	if (WEXITSTATUS(wst) != EXIT_OK && WEXITSTATUS(wst) != EXIT_INPUT) {
 		status = die(EXIT_INTERNAL, "the facts database sweep failed (status %d)",
 			     WEXITSTATUS(wst));
 		goto out;
 	}
-	snprintf(all, sizeof(all), "%s/findings.json", dir);
 	snprintf(ours, sizeof(ours), "%s/ours.json", dir);
 	if (keep_ours(all, ours, rel, n) || findings_load(fs, ours, err, sizeof(err)))
 		status = die(EXIT_INTERNAL, "facts database: %s", access(all, R_OK) ? all : err);
