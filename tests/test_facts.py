@@ -39,3 +39,37 @@ def test_external_call_context():
     fns = facts_of(os.path.join(FIXTURES, "rt-atomic-sleep", "sleep_ops.c"))
     # hrtimer_cancel is an API entry, not an external call to follow.
     assert all(c["callee"] != "hrtimer_cancel" for c in fns["fixture_sleeps_on_rt"]["calls"])
+
+
+def real_facts(rel, tree="6.12-rt"):
+    """facts_of() for a file of the prepared tree, with its own kbuild flags."""
+    build, src, args = kbuild_flags(tree, rel)
+    with tempfile.NamedTemporaryFile(suffix=".jsonl") as out:
+        subprocess.run([os.path.join(REPO, "build", "rtcheck-clang"), f"--facts={out.name}",
+                        f"--root={src}", "--output=/dev/null", "--", *args,
+                        os.path.join(src, rel)], cwd=build, check=True, capture_output=True)
+        doc = json.loads(open(out.name).read().splitlines()[0])
+    return {f["name"]: f for f in doc["functions"]}
+
+
+def test_last_reference_sites_are_marked():
+    """put_pi_state()'s kfree() runs only when refcount_dec_and_test() dropped the
+    last reference: the sweep makes a caller's atomic section over it a note."""
+    fns = facts_of(os.path.join(FIXTURES, "rt-atomic-sleep", "interprocedural.c"))
+    assert [s.get("last_ref") for s in fns["fixture_obj_put"]["may_sleep"]] == \
+        ["refcount_dec_and_test"]
+    fns = real_facts("kernel/futex/pi.c")
+    assert {s.get("last_ref") for s in fns["put_pi_state"]["may_sleep"]
+            if s["op"] == "kfree"} == {"refcount_dec_and_test"}
+
+
+def test_serialising_callees_export_no_per_cpu_use():
+    """Issue 18's examples on the real files: memalloc's caches are serialised by
+    unit_free()/unit_free_rcu() (irqs off, but for one hint store); __hrtimer_init()
+    only stores an address into the timer. Neither is a use other TUs' BH sections
+    may reach."""
+    fns = real_facts("kernel/bpf/memalloc.c")
+    for name in ("bpf_mem_cache_free", "bpf_mem_free_rcu", "bpf_mem_free", "bpf_mem_alloc"):
+        assert not fns[name].get("percpu_free"), name
+    fns = real_facts("kernel/time/hrtimer.c")
+    assert not fns["__hrtimer_init"].get("percpu_free")
