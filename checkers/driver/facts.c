@@ -13,7 +13,6 @@
 #include "errors.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +20,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static const char *rtcheck_home(void)
-{
-	const char *h = getenv("RTCHECK_HOME");
-
-	return h && *h ? h : ".";
-}
 
 void facts_default_db(const struct kbuild *kb, char *out, size_t len)
 {
@@ -46,10 +38,68 @@ void facts_default_db(const struct kbuild *kb, char *out, size_t len)
 		snprintf(out, len, "%s/.cache/rtcheck/facts/%s.db", home ? home : "/tmp", name);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/*
+ * "rtcheck-sweep --build B --db DB --out OUT --patches=none OPT... -- PATH...":
+ * a NULL-terminated argv (malloc'ed), or NULL. sweep is filled in.
+ */
+static const char **sweep_argv(const struct kbuild *kb, const char *db, const char *out,
+			       const char *const opts[], char *const paths[], int n,
+			       char sweep[PATH_MAX])
 {
-	(void)st, (void)type, (void)ftw;
-	return remove(path);
+	const char **argv = calloc(n + 16, sizeof(*argv));
+	int i, k = 0;
+
+	if (!argv)
+		return NULL;
+	snprintf(sweep, PATH_MAX, "%s/build/rtcheck-sweep", rtcheck_home());
+	argv[k++] = sweep;
+	argv[k++] = "--build";
+	argv[k++] = kb->build;
+	argv[k++] = "--db";
+	argv[k++] = db;
+	argv[k++] = "--out";
+	argv[k++] = out;
+	argv[k++] = "--patches=none";
+	for (i = 0; opts[i] && k < 12; i++)
+		argv[k++] = opts[i];
+	argv[k++] = "--";
+	for (i = 0; i < n; i++)
+		argv[k++] = paths[i];
+	return argv;
+}
+
+int facts_db(const char *opt, int none, const struct kbuild *kb, char *out, size_t len)
+{
+	const char *env = getenv("RTCHECK_FACTS");
+
+	if (none)
+		return 0;
+	if (opt || env) {
+		snprintf(out, len, "%s", opt ? opt : env);
+		return *out != '\0';
+	}
+	facts_default_db(kb, out, len);
+	return access(out, F_OK) == 0;
+}
+
+int facts_refresh(const struct kbuild *kb, const char *db, const char *jobs, char *const paths[],
+		  int n)
+{
+	char sweep[PATH_MAX], dbbuf[PATH_MAX], out[PATH_MAX + 8];
+	const char *opts[] = { jobs ? "--jobs" : NULL, jobs, NULL }, **argv;
+
+	if (!db) {
+		facts_default_db(kb, dbbuf, sizeof(dbbuf));
+		db = dbbuf;
+	}
+	snprintf(out, sizeof(out), "%s", db);
+	if (make_parents(out))
+		return die(EXIT_INPUT, "%s: %s", db, strerror(errno));
+	snprintf(out, sizeof(out), "%s.out", db);
+	if (!(argv = sweep_argv(kb, db, out, opts, paths, n, sweep)))
+		return die(EXIT_INTERNAL, "out of memory");
+	execv(sweep, (char *const *)argv);
+	return die(EXIT_INTERNAL, "cannot run %s: %s", sweep, strerror(errno));
 }
 
 static int mentions(const json_t *loc, char *const rel[], int n)
@@ -94,8 +144,8 @@ int facts_findings(const struct kbuild *kb, const char *db, char *const rel[], i
 {
 	char dir[] = "/tmp/rtcheck-facts.XXXXXX", sweep[PATH_MAX], all[PATH_MAX + 32];
 	char ours[PATH_MAX + 32], err[PATH_MAX + 256], rules_opt[512];
-	const char **argv;
-	int i, k = 0, status = EXIT_OK, wst;
+	const char *opts[] = { "--all-contexts", "--jobs=1", rules ? rules_opt : NULL, NULL }, **argv;
+	int status = EXIT_OK, wst;
 	pid_t pid;
 
 	if (access(db, R_OK | W_OK))
@@ -103,27 +153,10 @@ int facts_findings(const struct kbuild *kb, const char *db, char *const rel[], i
 			   strerror(errno));
 	if (!mkdtemp(dir))
 		return die(EXIT_INTERNAL, "cannot make a temporary directory: %s", strerror(errno));
-	snprintf(sweep, sizeof(sweep), "%s/build/rtcheck-sweep", rtcheck_home());
-	argv = calloc(n + 16, sizeof(*argv));
-	if (!argv)
-		return die(EXIT_INTERNAL, "out of memory");
-	argv[k++] = sweep;
-	argv[k++] = "--build";
-	argv[k++] = kb->build;
-	argv[k++] = "--db";
-	argv[k++] = db;
-	argv[k++] = "--out";
-	argv[k++] = dir;
-	argv[k++] = "--all-contexts";
-	argv[k++] = "--patches=none";
-	argv[k++] = "--jobs=1";
-	if (rules) {
+	if (rules)
 		snprintf(rules_opt, sizeof(rules_opt), "--rules=%s", rules);
-		argv[k++] = rules_opt;
-	}
-	argv[k++] = "--";
-	for (i = 0; i < n; i++)
-		argv[k++] = rel[i];
+	if (!(argv = sweep_argv(kb, db, dir, opts, rel, n, sweep)))
+		return die(EXIT_INTERNAL, "out of memory");
 	pid = fork();
 	if (pid < 0)
 		return die(EXIT_INTERNAL, "cannot fork: %s", strerror(errno));
@@ -155,6 +188,6 @@ int facts_findings(const struct kbuild *kb, const char *db, char *const rel[], i
 	if (keep_ours(all, ours, rel, n) || findings_load(fs, ours, err, sizeof(err)))
 		status = die(EXIT_INTERNAL, "facts database: %s", access(all, R_OK) ? all : err);
 out:
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(dir);
 	return status;
 }

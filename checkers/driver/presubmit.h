@@ -35,10 +35,28 @@ struct layers {
 int analyse(const struct kbuild *kb, char *const rel[], int nrel, const struct layers *ly,
 	    const char *tool, const char *rules, struct findings *fs);
 
+/* --- shared by the commands (rtcheck.c) ---------------------------------- */
+
+/* Where the rtcheck checkout is (the launcher exports RTCHECK_HOME). */
+const char *rtcheck_home(void);
+/* Makes the parent directories of path; 0 or -1 with errno. */
+int make_parents(char *path);
+/* Removes a directory and everything below it. */
+void remove_tree(const char *dir);
+
 /* --- the facts database (facts.c) --------------------------------------- */
 
 /* Where "rtcheck facts" keeps the database of a build directory. */
 void facts_default_db(const struct kbuild *kb, char *out, size_t len);
+/*
+ * The database check consults, into out: opt (--facts), else $RTCHECK_FACTS
+ * (empty: none), else the build's default one if it exists; 0 for none.
+ */
+int facts_db(const char *opt, int none, const struct kbuild *kb, char *out, size_t len);
+/* rtcheck facts: a sweep of paths[] (none: the whole tree) that keeps db (NULL:
+ * the default); execs, returns only on error. */
+int facts_refresh(const struct kbuild *kb, const char *db, const char *jobs, char *const paths[],
+		  int n);
 /*
  * Analyses rel[] into the facts database db (when they changed), propagates
  * over every TU it holds and appends the cross-TU findings in rel[] or whose

@@ -66,7 +66,7 @@ static const char usage[] =
 
 
 /* Where the rtcheck checkout is: the launcher exports RTCHECK_HOME. */
-static const char *home(void)
+const char *rtcheck_home(void)
 {
 	const char *h = getenv("RTCHECK_HOME");
 
@@ -93,7 +93,7 @@ static int default_build(const char *config, char *buf, size_t len)
 	int ok;
 
 	snprintf(cmd, sizeof(cmd), "'%s/scripts/prepare-tree' --version 6.12 --config %s",
-		 home(), config);
+		 rtcheck_home(), config);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -220,7 +220,7 @@ static int cmd_fix(int argc, char **argv)
 		goto out;
 
 	cargv = calloc(nfiles + 12, sizeof(*cargv));
-	snprintf(tool, sizeof(tool), "%s/build/rtcheck-clang", home());
+	snprintf(tool, sizeof(tool), "%s/build/rtcheck-clang", rtcheck_home());
 	snprintf(fmt_opt, sizeof(fmt_opt), "--format=%s", format);
 	snprintf(root_opt, sizeof(root_opt), "--root=%s", kb.src);
 	cargv[cargc++] = tool;
@@ -468,7 +468,7 @@ static int load_baseline(const struct opts *o, struct baseline *b)
 
 static void tool_path(char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/build/rtcheck-clang", home());
+	snprintf(buf, len, "%s/build/rtcheck-clang", rtcheck_home());
 }
 
 /*
@@ -500,24 +500,6 @@ static const char *in_git_tree(const char *arg, const struct kbuild *kb, struct 
 		return NULL;
 	*g = found;
 	return abs + n + 1;
-}
-
-/*
- * The facts database check consults: --facts FILE, else $RTCHECK_FACTS (empty:
- * none), else the one "rtcheck facts" keeps for the build, if there is one.
- */
-static int facts_db(const struct opts *o, const struct kbuild *kb, char *out, size_t len)
-{
-	const char *env = getenv("RTCHECK_FACTS");
-
-	if (o->no_facts)
-		return 0;
-	if (o->facts || env) {
-		snprintf(out, len, "%s", o->facts ? o->facts : env);
-		return *out != '\0';
-	}
-	facts_default_db(kb, out, len);
-	return access(out, F_OK) == 0;
 }
 
 /* check FILE.c... and baseline save FILE.c...: whole files. */
@@ -572,7 +554,7 @@ static int check_files(int argc, char **argv, int mode)
 	status = analyse(&kb, rel, n, &ly, tool, o.rules, &fs);
 	if (status == EXIT_INTERNAL)
 		return status;
-	if (mode == O_CHECK && !g.top[0] && facts_db(&o, &kb, db, sizeof(db))) {
+	if (mode == O_CHECK && !g.top[0] && facts_db(o.facts, o.no_facts, &kb, db, sizeof(db))) {
 		int st = facts_findings(&kb, db, rel, n, o.rules, &fs);
 
 		if (st == EXIT_INTERNAL)
@@ -604,7 +586,12 @@ static int rm_entry(const char *path, const struct stat *st, int type, struct FT
 	return type == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-static int mkdirs(char *path)	/* the parents of path */
+void remove_tree(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int make_parents(char *path)
 {
 	char *p;
 
@@ -784,7 +771,7 @@ static int cmd_diff(int argc, char **argv, int save)
 		if (!ends_with(name, ".c") && !ends_with(name, ".h"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", newdir, name);
-		if (mkdirs(path)) {
+		if (make_parents(path)) {
 			status = die(EXIT_INTERNAL, "%s: %s", path, strerror(errno));
 			goto out;
 		}
@@ -851,7 +838,7 @@ static int cmd_diff(int argc, char **argv, int save)
 
 			snprintf(path, sizeof(path), "%s/%s", newdir, tus[i]);
 			snprintf(blob, sizeof(blob), "%s:%s", newrev, tus[i]);
-			if (!mkdirs(path) && !git_run(&g, cat, NULL, path, NULL, NULL, 0))
+			if (!make_parents(path) && !git_run(&g, cat, NULL, path, NULL, NULL, 0))
 				extracted = 1;
 			else
 				unlink(path);	/* not in git: the work tree's file */
@@ -878,7 +865,7 @@ static int cmd_diff(int argc, char **argv, int save)
 	status = report(&fs, &src, tus, ntus, &o, o.baseline ? &known : NULL, save ? NULL : &ch,
 			kb.src, status);
 out:
-	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(tmp);
 	for (i = 0; i < nusers; i++)
 		free(users[i]);
 	free(users);
@@ -910,7 +897,7 @@ static int cmd_prepare_tree(int argc, char **argv)
 {
 	char script[PATH_MAX];
 
-	snprintf(script, sizeof(script), "%s/scripts/prepare-tree", home());
+	snprintf(script, sizeof(script), "%s/scripts/prepare-tree", rtcheck_home());
 	argv[0] = script;
 	(void)argc;
 	execv(script, argv);
@@ -921,29 +908,24 @@ static int cmd_sweep(int argc, char **argv)
 {
 	char sweep[PATH_MAX];
 
-	snprintf(sweep, sizeof(sweep), "%s/build/rtcheck-sweep", home());
+	snprintf(sweep, sizeof(sweep), "%s/build/rtcheck-sweep", rtcheck_home());
 	argv[0] = sweep;
 	(void)argc;
 	execv(sweep, argv);
 	return die(EXIT_INTERNAL, "cannot run %s: %s", sweep, strerror(errno));
 }
 
-/*
- * facts [--build DIR] [--db FILE] [--jobs N] [PATH...]: a sweep that keeps
- * only its database, where check finds it (facts_default_db()).
- */
+/* facts [--build DIR] [--db FILE] [--jobs N] [PATH...] (facts.c). */
 static int cmd_facts(int argc, char **argv)
 {
 	const char *build = NULL, *db = NULL, *jobs = NULL;
-	char sweep[PATH_MAX], dbbuf[PATH_MAX], out[PATH_MAX + 8], **sargv;
 	struct kbuild kb;
-	int i, k = 0, status;
+	char **paths;
+	int i, n = 0, status;
 
-	sargv = calloc(argc + 16, sizeof(*sargv));
-	if (!sargv)
+	paths = calloc(argc + 1, sizeof(*paths));
+	if (!paths)
 		return die(EXIT_INTERNAL, "out of memory");
-	snprintf(sweep, sizeof(sweep), "%s/build/rtcheck-sweep", home());
-	sargv[k++] = sweep;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], **slot = NULL;
 
@@ -955,6 +937,8 @@ static int cmd_facts(int argc, char **argv)
 			slot = &jobs;
 		else if (a[0] == '-')
 			return die(EXIT_USAGE, "unknown option '%s' (see rtcheck --help)", a);
+		else
+			paths[n++] = argv[i];
 		if (!slot)
 			continue;
 		if (i + 1 == argc)
@@ -963,36 +947,7 @@ static int cmd_facts(int argc, char **argv)
 	}
 	if ((status = locate_build(build, &kb)))
 		return status;
-	if (!db) {
-		facts_default_db(&kb, dbbuf, sizeof(dbbuf));
-		db = dbbuf;
-	}
-	snprintf(out, sizeof(out), "%s", db);
-	if (mkdirs(out))
-		return die(EXIT_INPUT, "%s: %s", db, strerror(errno));
-	snprintf(out, sizeof(out), "%s.out", db);
-	sargv[k++] = "--build";
-	sargv[k++] = kb.build;
-	sargv[k++] = "--db";
-	sargv[k++] = (char *)db;
-	sargv[k++] = "--out";
-	sargv[k++] = out;
-	sargv[k++] = "--patches=none";
-	if (jobs) {
-		sargv[k++] = "--jobs";
-		sargv[k++] = (char *)jobs;
-	}
-	sargv[k++] = "--";
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--build") || !strcmp(argv[i], "--db") ||
-		    !strcmp(argv[i], "--jobs") || !strcmp(argv[i], "-j")) {
-			i++;
-			continue;
-		}
-		sargv[k++] = argv[i];
-	}
-	execv(sweep, sargv);
-	return die(EXIT_INTERNAL, "cannot run %s: %s", sweep, strerror(errno));
+	return facts_refresh(&kb, db, jobs, paths, n);
 }
 
 int main(int argc, char **argv)
