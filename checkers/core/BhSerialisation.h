@@ -7,6 +7,7 @@
 #define RTCHECK_CORE_BHSERIALISATION_H
 
 #include "core/Context.h"
+#include "llvm/ADT/StringMap.h"
 
 namespace rtcheck {
 
@@ -43,6 +44,30 @@ inline std::string bhPhrase(const HeldContext &H) {
                             ? " disables BH; its lock is not held at every use"
                             : " disables BH");
 }
+
+/// Per object, whether every BH-only use of it is in the callbacks of one
+/// timer or soft hrtimer registration (HeldContext::SerialCallback): they never
+/// run at the same time on a CPU, even on RT (the timer base's expiry lock),
+/// so no other task on this CPU is to be kept out (mce_next_interval). A use
+/// in any other BH section makes the object shared.
+class SerialCallbackUses {
+public:
+  void note(llvm::StringRef Object, const HeldContext &Bh) {
+    clang::SourceLocation Entry = Bh.FromEntry && Bh.SerialCallback && Bh.Must
+                                      ? Bh.Begin : clang::SourceLocation();
+    auto [It, New] = Only.insert({Object, Entry});
+    if (!New && It->second != Entry)
+      It->second = clang::SourceLocation();
+  }
+  bool onlyThere(llvm::StringRef Object) const {
+    auto It = Only.find(Object);
+    return It != Only.end() && It->second.isValid();
+  }
+  void clear() { Only.clear(); }
+
+private:
+  llvm::StringMap<clang::SourceLocation> Only;
+};
 
 } // namespace rtcheck
 #endif

@@ -58,16 +58,6 @@ bool scalarRead(const Expr *Field, const Stmt *Q, const Stmt *Q2, const Stmt *Q3
              SwitchStmt>(Q);
 }
 
-// P assigns V to a field or through a pointer ("obj->owner = V", "*slot = V").
-bool storedInObject(const Expr *V, const Stmt *P) {
-  const auto *B = dyn_cast<BinaryOperator>(P);
-  if (!B || B->getOpcode() != BO_Assign || B->getRHS()->IgnoreParenCasts() != V)
-    return false;
-  const Expr *To = B->getLHS()->IgnoreParenImpCasts();
-  const auto *Deref = dyn_cast<UnaryOperator>(To);
-  return isa<MemberExpr>(To) || (Deref && Deref->getOpcode() == UO_Deref);
-}
-
 // The use runs under a lock or with interrupts or preemption off.
 bool protectedUse(const FunctionFacts &G, size_t UseIndex) {
   const HeldContext *Bh;
@@ -116,7 +106,7 @@ bool useSerialised(const TuFacts &TU, const FunctionFacts &G, size_t UseIndex, u
   }
   // "*(struct bpf_mem_cache **)obj = c": the pointer, not the data, stored
   // in another object; what goes through it later is judged there.
-  if (Value == U.Ref && !U.Up.empty() && storedInObject(U.Ref, U.Up[0]))
+  if (Value == U.Ref && !U.Up.empty() && storesIntoObject(U.Up[0], U.Ref))
     return true;
   // Anything else is judged by the context it runs in. A whole pointer that
   // goes elsewhere (a local, returned, another call) escapes.
@@ -125,17 +115,6 @@ bool useSerialised(const TuFacts &TU, const FunctionFacts &G, size_t UseIndex, u
   if (UseIndex < G.ParamUseReached.size() && !G.ParamUseReached[UseIndex])
     return true; // not reached on RT: no use
   return protectedUse(G, UseIndex);
-}
-
-// Whether E mentions the parameter Index of G.
-bool mentionsParam(const Expr *E, const FunctionFacts &G, unsigned Index) {
-  if (const auto *R = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts()))
-    if (const auto *P = dyn_cast<ParmVarDecl>(R->getDecl()))
-      return P->getFunctionScopeIndex() == Index && P->getDeclContext() == G.Decl;
-  for (const Stmt *Child : E->children())
-    if (const auto *CE = dyn_cast_or_null<Expr>(Child); CE && mentionsParam(CE, G, Index))
-      return true;
-  return false;
 }
 
 // "c->tgt = hint": one plain store of a word (a pointer, a count, a flag)
@@ -148,7 +127,7 @@ const FieldDecl *blindStore(const FunctionFacts &G, const FunctionCfg::ParamUse 
       M->getBase()->IgnoreParenImpCasts() != U.Ref)
     return nullptr;
   QualType T = M->getType();
-  if (!(T->isScalarType()) || mentionsParam(B->getRHS(), G, U.Param))
+  if (!T->isScalarType() || refersTo(B->getRHS(), G.Decl->getParamDecl(U.Param)))
     return nullptr;
   return dyn_cast<FieldDecl>(M->getMemberDecl());
 }

@@ -292,15 +292,9 @@ private:
   }
 
   // "timer->base = &cpu_base->clock_base[i]": the address Up[At] makes is
-  // stored in another object, not used here; what touches the data is the
-  // code that later goes through that object (a local is followed instead).
+  // stored in another object, not used here (a local is followed instead).
   static bool storedAway(llvm::ArrayRef<const Stmt *> Up, size_t At) {
-    const auto *B = At + 1 < Up.size() ? dyn_cast<BinaryOperator>(Up[At + 1]) : nullptr;
-    if (!B || B->getOpcode() != BO_Assign || B->getRHS()->IgnoreParenImpCasts() != Up[At])
-      return false;
-    const Expr *To = B->getLHS()->IgnoreParenImpCasts();
-    return isa<MemberExpr>(To) || (isa<UnaryOperator>(To) &&
-                                   cast<UnaryOperator>(To)->getOpcode() == UO_Deref);
+    return At + 1 < Up.size() && storesIntoObject(Up[At + 1], cast<Expr>(Up[At]));
   }
 
   // "sd->a.b = x", "sd->n++", "&sd->q", "sd->v[i]", or a read; Up[0] is the
@@ -417,6 +411,30 @@ private:
 };
 
 } // namespace
+
+bool storesIntoObject(const Stmt *S, const Expr *Value) {
+  const auto *B = dyn_cast_or_null<BinaryOperator>(S);
+  if (!B || B->getOpcode() != BO_Assign ||
+      B->getRHS()->IgnoreParenImpCasts() != Value->IgnoreParenImpCasts())
+    return false;
+  const Expr *To = B->getLHS()->IgnoreParenImpCasts();
+  const auto *Deref = dyn_cast<UnaryOperator>(To);
+  return isa<MemberExpr>(To) || (Deref && Deref->getOpcode() == UO_Deref);
+}
+
+bool refersTo(const Stmt *S, const VarDecl *VD) {
+  struct Finder : RecursiveASTVisitor<Finder> {
+    const VarDecl *VD;
+    bool Found = false;
+    bool VisitDeclRefExpr(DeclRefExpr *R) {
+      Found |= R->getDecl() == VD;
+      return !Found;
+    }
+  } Fn;
+  Fn.VD = VD;
+  Fn.TraverseStmt(const_cast<Stmt *>(S));
+  return Fn.Found;
+}
 
 std::vector<PerCpuAccess> findPerCpuAccesses(const FunctionDecl *FD, ASTContext &Ctx) {
   AccessFinder Finder(Ctx);

@@ -86,5 +86,13 @@ std::string perCpuObjectOf(llvm::StringRef Spelled);
 /// A variable defined with DEFINE_PER_CPU*() (in the .data..percpu section).
 bool isPerCpuVariable(const clang::VarDecl *VD);
 
+/// S assigns Value (through parens and implicit casts) to another object, a
+/// field or through a pointer: "timer->base = Value", "*slot = Value". What
+/// goes through that object later is judged where it does.
+bool storesIntoObject(const clang::Stmt *S, const clang::Expr *Value);
+
+/// Whether S refers to VD anywhere.
+bool refersTo(const clang::Stmt *S, const clang::VarDecl *VD);
+
 } // namespace rtcheck
 #endif

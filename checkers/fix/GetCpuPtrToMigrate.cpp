@@ -124,20 +124,6 @@ Extent lockExtent(const TuFacts &TU, const FunctionFacts &F, const SpelledCall &
   return E;
 }
 
-bool refersTo(const Stmt *S, const VarDecl *VD) {
-  struct Finder : RecursiveASTVisitor<Finder> {
-    const VarDecl *VD;
-    bool Found = false;
-    bool VisitDeclRefExpr(DeclRefExpr *R) {
-      Found |= R->getDecl() == VD;
-      return !Found;
-    }
-  } Fn;
-  Fn.VD = VD;
-  Fn.TraverseStmt(const_cast<Stmt *>(S));
-  return Fn.Found;
-}
-
 // A per-CPU update in a function of the file called in the section, or in
 // what it calls (bounded like the engine's chains).
 std::optional<std::string> perCpuUpdateBelow(const TuFacts &TU, const FunctionFacts &F,

@@ -39,7 +39,6 @@ struct BhSite {
   clang::SourceLocation Loc; ///< where it is reported
   std::vector<ChainStep> Chain; ///< from the BH entry to the point
   std::string Why;              ///< what disables BH
-  const HeldContext *Bh = nullptr;
 };
 
 class PercpuBh : public Rule {
@@ -53,7 +52,7 @@ public:
         const HeldContext *Bh;
         if (serialisation(*P.State, Bh) == Serialised::BhOnly && !locks(F, P.Object) &&
             !heldAtEveryUse(keyOf(P), *Bh) && !lockOfTheObject(P, *Bh))
-          add(site(P, entryChain(F, *Bh), bhPhrase(*Bh), Bh));
+          add(site(P, entryChain(F, *Bh), bhPhrase(*Bh)), *Bh);
       }
       for (size_t I = 0; I < F.calls().size(); ++I) {
         const HeldContext *Bh;
@@ -70,15 +69,15 @@ public:
                 neededByCall(TU, F, F.calls()[I], *Callee, *Free.Point.Needs, Unused) ==
                     NeedsResult::Ruled)
               continue;
-            BhSite S = site(Free.Point, entryChain(F, *Bh), bhPhrase(*Bh), Bh);
+            BhSite S = site(Free.Point, entryChain(F, *Bh), bhPhrase(*Bh));
             S.Chain.push_back({F.calls()[I].Site, F.Name, "calls " + Callee->Name + "()"});
             S.Chain.insert(S.Chain.end(), Free.Calls.begin(), Free.Calls.end());
-            add(std::move(S));
+            add(std::move(S), *Bh);
           }
       }
     }
     for (auto &[Object, Sites] : Objects)
-      if (mattersOnRt(Object, Sites) && !oneSerialCallback(Object))
+      if (mattersOnRt(Object, Sites) && !Serial.onlyThere(Object))
         report(TU, Out, Object, Sites);
     reportRtSkippedLocks(TU, Out, RuleId);
     exportFreePoints(TU, Out);
@@ -94,7 +93,7 @@ public:
         continue;
       for (const FreePoint &Free : It->second) {
         BhSite S = site(Free.Point, {}, "");
-        if ((Objects.count(S.Object) && !oneSerialCallback(S.Object)) ||
+        if ((Objects.count(S.Object) && !Serial.onlyThere(S.Object)) ||
             SelfLocked.count(S.Object) || !mattersOnRt(S.Object, {S}))
           continue;
         ParamNeeds Needs;
@@ -113,8 +112,7 @@ private:
   const std::vector<FreePoint> NoPoints;
   std::optional<LockedObjects> Locked;
   llvm::StringSet<> ReadObjects; ///< objects whose value the TU reads back
-  /// Per object, the timer registration all its BH-only sites come from.
-  std::map<std::string, clang::SourceLocation> SerialEntry;
+  SerialCallbackUses Serial; ///< objects only one timer's callbacks use
   /// Objects some use of which is under a lock of the object itself
   /// (spin_lock_bh(&ul->lock), ul = raw_cpu_ptr(&rt_uncached_list)): that lock
   /// serialises them, what is outside it hands the pointer on.
@@ -130,24 +128,14 @@ private:
     return Containers.count(P.Object) && !P.Field.empty() ? P.Object + "." + P.Field : P.Object;
   }
 
-  BhSite site(const PerCpuPoint &P, std::vector<ChainStep> Chain, std::string Why,
-              const HeldContext *Bh = nullptr) const {
+  BhSite site(const PerCpuPoint &P, std::vector<ChainStep> Chain, std::string Why) const {
     bool Field = Containers.count(P.Object) && !P.Field.empty();
-    return {P, keyOf(P), Field ? P.UseLoc : P.Loc, std::move(Chain), std::move(Why), Bh};
-  }
-
-  // Every BH-only use of Object is in the callbacks of one timer or soft
-  // hrtimer registration: they never run at the same time on a CPU, so
-  // there is no other task on this CPU to keep out (mce_timer_fn()'s
-  // mce_next_interval). A use in any other BH section makes it shared.
-  bool oneSerialCallback(StringRef Object) const {
-    auto It = SerialEntry.find(Object.str());
-    return It != SerialEntry.end() && It->second.isValid();
+    return {P, keyOf(P), Field ? P.UseLoc : P.Loc, std::move(Chain), std::move(Why)};
   }
 
   void collect(const TuFacts &TU) {
     Points.clear(), Objects.clear(), FreePoints.clear(), ReadObjects.clear(), SelfLocked.clear();
-    SerialEntry.clear();
+    Serial.clear();
     CommonBhLocks.clear();
     // The header inlines' points (dev_xmit_recursion_inc()) are their
     // callers' to serialise: free points only, and whether a counter's value
@@ -203,14 +191,8 @@ private:
   }
 
   // One site per finding location: the use that says the most.
-  void add(BhSite S) {
-    // The serial callback registration all the sites come from, or invalid.
-    SourceLocation Serial =
-        S.Bh && S.Bh->FromEntry && S.Bh->SerialCallback && S.Bh->Must ? S.Bh->Begin
-                                                                      : SourceLocation();
-    auto [Entry, New] = SerialEntry.insert({S.Object, Serial});
-    if (!New && Entry->second != Serial)
-      Entry->second = SourceLocation();
+  void add(BhSite S, const HeldContext &Bh) {
+    Serial.note(S.Object, Bh);
     std::vector<BhSite> &Sites = Objects[S.Object];
     auto It = llvm::find_if(Sites, [&](const BhSite &O) { return O.Loc == S.Loc; });
     if (It == Sites.end())
